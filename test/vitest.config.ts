@@ -1,0 +1,4 @@
+import { defineConfig } from 'vitest/config';
+import { sharedConfig } from '../packages/vitest.shared';
+
+export default defineConfig({ ...sharedConfig, test: { ...sharedConfig.test, include: ['**/*.test.ts'] } });
