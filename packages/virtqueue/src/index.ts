@@ -1,1 +1,24 @@
-export const Y = 2;
+/**
+ * @virtio-gpu/virtqueue: guest memory and the device side of virtio split and packed
+ * virtqueues (virtio 1.3 §2.7, §2.8). Browser-safe, no dependencies.
+ */
+
+export {
+  ArrayGuestMemory,
+  gpaFromParts,
+  isMapped,
+  readU16,
+  readU32,
+  readU64,
+  writeU16,
+  writeU32,
+  writeU64,
+  type GuestMemory,
+  type GuestRegion,
+} from './guest-memory.js';
+export { DescriptorChain, Reader, Writer } from './chain.js';
+export type { QueueError, QueueErrorKind } from './queue-error.js';
+export type { Virtqueue } from './virtqueue.js';
+export { SplitQueue, type SplitQueueConfig } from './split-queue.js';
+export { PackedQueue, type PackedQueueConfig } from './packed-queue.js';
+export * from './virtio-ring.js';
