@@ -1,0 +1,790 @@
+/**
+ * VirtioGpuDevice: the virtio-gpu device model (virtio 1.3 §5.7), transport-agnostic. Like
+ * crosvm's frontend: pop a chain, decode, dispatch to a handler, encode the response into the
+ * chain's writable part, push it used. A fenced command (VIRTIO_GPU_FLAG_FENCE) is answered when
+ * its fence retires. See docs/architecture.md for the contract and README for the behaviour.
+ */
+import {
+  VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE,
+  VIRTIO_GPU_CMD_CTX_CREATE,
+  VIRTIO_GPU_CMD_CTX_DESTROY,
+  VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE,
+  VIRTIO_GPU_CMD_GET_CAPSET,
+  VIRTIO_GPU_CMD_GET_CAPSET_INFO,
+  VIRTIO_GPU_CMD_GET_DISPLAY_INFO,
+  VIRTIO_GPU_CMD_GET_EDID,
+  VIRTIO_GPU_CMD_MOVE_CURSOR,
+  VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID,
+  VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING,
+  VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,
+  VIRTIO_GPU_CMD_RESOURCE_CREATE_3D,
+  VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB,
+  VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING,
+  VIRTIO_GPU_CMD_RESOURCE_FLUSH,
+  VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB,
+  VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB,
+  VIRTIO_GPU_CMD_RESOURCE_UNREF,
+  VIRTIO_GPU_CMD_SET_SCANOUT,
+  VIRTIO_GPU_CMD_SET_SCANOUT_BLOB,
+  VIRTIO_GPU_CMD_SUBMIT_3D,
+  VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D,
+  VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D,
+  VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D,
+  VIRTIO_GPU_CMD_UPDATE_CURSOR,
+  VIRTIO_GPU_EVENT_DISPLAY,
+  VIRTIO_GPU_F_CONTEXT_INIT,
+  VIRTIO_GPU_FLAG_FENCE,
+  VIRTIO_GPU_FLAG_INFO_RING_IDX,
+  VIRTIO_GPU_MAX_SCANOUTS,
+  VIRTIO_GPU_RESP_ERR_UNSPEC,
+  type Command,
+  type CtrlHdr,
+  type Rect,
+  type Response,
+  decodeCommand,
+  decodeHeader,
+  encodeResponse,
+  responseSize,
+} from '@virtio-gpu/protocol';
+import type { DescriptorChain, GuestMemory, Virtqueue } from '@virtio-gpu/virtqueue';
+import { Backing } from './backing.js';
+import type { HostVisibleRegion } from './blob.js';
+import { ConfigSpace } from './config-space.js';
+import { offeredFeatures } from './features.js';
+import { FenceTimelines, MAX_RINGS } from './fences.js';
+import { capset, capsetInfo } from './handlers/capset.js';
+import { ctxCreate, ctxDestroy, ctxResource } from './handlers/context.js';
+import { cursor } from './handlers/cursor.js';
+import { getDisplayInfo, getEdid } from './handlers/display.js';
+import { createBlob, mapBlob, unmapBlob } from './handlers/blob.js';
+import { assignUuid, attachBacking, create2d, detachBacking, unref } from './handlers/resource.js';
+import { setScanout, setScanoutBlob } from './handlers/scanout.js';
+import { create3d, submit3d, transfer3d } from './handlers/three-d.js';
+import { flush, transferToHost2d } from './handlers/transfer.js';
+import { type DeviceLimits, resolveLimits } from './limits.js';
+import { type LogSink, RateLimitedLog } from './log.js';
+import { Deferred, EMPTY_HDR, NODATA, type Outcome, isFailure } from './outcome.js';
+import type { Fence, Renderer } from './renderer.js';
+import { Renderer2D } from './renderer-2d.js';
+import { newResource } from './resources.js';
+import { type Failure, errContextId, errParameter, errUnspec } from './result.js';
+import { type ScanoutConfig, type ScanoutSink, type ScanoutState, rectInside, scanoutFromConfig } from './scanouts.js';
+import { DEVICE_SNAPSHOT_VERSION, type DeviceSnapshot, type PendingSnapshot } from './snapshot.js';
+import { DeviceState } from './state.js';
+
+/** Why the device raised an interrupt: a used buffer on a queue, or a config change. */
+export type InterruptCause = 'queue' | 'config';
+
+/** Constructor options (docs/architecture.md). */
+export interface VirtioGpuDeviceOptions {
+  /** Guest memory the queues and backing live in. */
+  memory: GuestMemory;
+  /** Renderer; default a new Renderer2D. */
+  renderer?: Renderer;
+  /** 1..16 scanouts; default one 1024x768. num_scanouts is their count (or `numScanouts`). */
+  scanouts?: ScanoutConfig[];
+  /** num_scanouts when more outputs may be hotplugged later than are configured now. */
+  numScanouts?: number;
+  /** Limits; missing fields take DEFAULT_LIMITS. */
+  limits?: Partial<DeviceLimits>;
+  /** The host-visible shared memory region for MAP_BLOB. */
+  hostVisible?: HostVisibleRegion;
+  /** Display callbacks. */
+  sink?: ScanoutSink;
+  /** Raise an interrupt: used buffers on `queueIndex`, or a config change (events, needs-reset). */
+  onInterrupt: (cause: InterruptCause, queueIndex?: number) => void;
+  /** Log lines (rate-limited when guest-triggered). */
+  log?: LogSink;
+  /** Random bytes for UUIDs; default globalThis.crypto.getRandomValues. */
+  random?: (bytes: Uint8Array) => void;
+}
+
+/** Options for {@link VirtioGpuDevice.restore}. */
+export interface RestoreOptions {
+  /**
+   * Give back the chain with head `head` on queue `queueIndex`, for commands that were waiting on a
+   * fence (or an unmap) when the snapshot was taken. The transport re-walks the descriptor table
+   * in the restored guest memory (the chain is still owned by the device). Without it, or when it
+   * returns null, such commands are dropped with a log line.
+   */
+  chainFor?: (queueIndex: 0 | 1, head: number) => DescriptorChain | null;
+}
+
+/** A chain waiting for its answer. */
+interface Held {
+  readonly queueIndex: 0 | 1;
+  chain: DescriptorChain | null;
+  readonly head: number;
+  /** The response to send, header final. */
+  readonly response: Response;
+}
+
+/** A chain waiting on a Deferred handler result (unmap confirmation). */
+interface HeldDeferred {
+  readonly queueIndex: 0 | 1;
+  readonly chain: DescriptorChain;
+  readonly hdr: CtrlHdr;
+}
+
+const CONTROLQ = 0;
+const CURSORQ = 1;
+
+function defaultRandom(bytes: Uint8Array): void {
+  const c = (globalThis as { crypto?: { getRandomValues?: (b: Uint8Array) => Uint8Array } }).crypto;
+  if (!c?.getRandomValues) throw new Error('no crypto.getRandomValues for UUIDs');
+  c.getRandomValues(bytes);
+}
+
+/** The response header: echo the fence fields when the command asked for a fence (§5.7.6.7). */
+export function responseHdr(cmdHdr: CtrlHdr, type: number): CtrlHdr {
+  if ((cmdHdr.flags & VIRTIO_GPU_FLAG_FENCE) === 0) return { type, flags: 0, fenceId: 0n, ctxId: 0, ringIdx: 0 };
+  const ringed = (cmdHdr.flags & VIRTIO_GPU_FLAG_INFO_RING_IDX) !== 0;
+  return {
+    type,
+    flags: VIRTIO_GPU_FLAG_FENCE | (ringed ? VIRTIO_GPU_FLAG_INFO_RING_IDX : 0),
+    fenceId: cmdHdr.fenceId,
+    ctxId: cmdHdr.ctxId,
+    ringIdx: ringed ? cmdHdr.ringIdx : 0,
+  };
+}
+
+/** The virtio-gpu device. */
+export class VirtioGpuDevice {
+  /** Device-specific features offered to the driver. */
+  readonly features: bigint;
+  /** The renderer in use. */
+  readonly renderer: Renderer;
+  /** Effective limits. */
+  readonly limits: DeviceLimits;
+
+  private readonly state: DeviceState;
+  private readonly config: ConfigSpace;
+  private readonly onInterrupt: (cause: InterruptCause, queueIndex?: number) => void;
+  private readonly log: RateLimitedLog;
+  private queues: [Virtqueue, Virtqueue] | null = null;
+  private readonly fences = new FenceTimelines<Held>();
+  private readonly deferred = new Set<HeldDeferred>();
+  /** Held items from a restore, answered when their fence retires (resolved through chainFor). */
+  private chainFor: RestoreOptions['chainFor'] | undefined;
+  private needsResetFlag = false;
+  private readonly usedPending = [false, false];
+  private draining = 0;
+  private controlKickPending = false;
+  private scratch = new Uint8Array(2048);
+
+  constructor(opts: VirtioGpuDeviceOptions) {
+    this.renderer = opts.renderer ?? new Renderer2D();
+    this.limits = resolveLimits(opts.limits);
+    this.onInterrupt = opts.onInterrupt;
+    this.log = new RateLimitedLog(opts.log, this.limits.logLinesPerSecond);
+    const configs = opts.scanouts ?? [{ width: 1024, height: 768 }];
+    const n = opts.numScanouts ?? configs.length;
+    if (!Number.isInteger(n) || n < 1 || n > VIRTIO_GPU_MAX_SCANOUTS || configs.length > n) {
+      throw new RangeError(`VirtioGpuDevice: ${n} scanouts (1..${VIRTIO_GPU_MAX_SCANOUTS})`);
+    }
+    this.checkConfigs(configs);
+    const scanouts: ScanoutState[] = [];
+    for (let i = 0; i < n; i++) scanouts.push(scanoutFromConfig(configs[i]));
+    this.state = new DeviceState(
+      opts.memory,
+      this.renderer,
+      this.limits,
+      scanouts,
+      opts.sink,
+      opts.hostVisible,
+      this.log,
+      opts.random ?? defaultRandom,
+    );
+    this.state.onUnmapsDrained = () => this.unmapsDrained();
+    this.features = offeredFeatures(this.renderer.capabilities);
+    this.config = new ConfigSpace(n, this.renderer.capabilities.capsets.length);
+    this.renderer.setFenceHandler((f) => this.fenceRetired(f));
+  }
+
+  // ---- features and config space -------------------------------------------------------------
+
+  /** Accept the driver's features; returns the negotiated set (driver's & offered). */
+  negotiate(driverFeatures: bigint): bigint {
+    this.state.features = driverFeatures & this.features;
+    return this.state.features;
+  }
+
+  /** The negotiated features. */
+  get negotiatedFeatures(): bigint {
+    return this.state.features;
+  }
+
+  /** Read `size` bytes of struct virtio_gpu_config at `offset`. */
+  readConfig(offset: number, size: number): number {
+    return this.config.read(offset, size);
+  }
+
+  /** Write config space; only events_clear is writable (write 1 to clear). */
+  writeConfig(offset: number, size: number, value: number): void {
+    this.config.write(offset, size, value);
+  }
+
+  /** Whether a broken queue requires a device reset (transport sets DEVICE_NEEDS_RESET). */
+  get needsReset(): boolean {
+    return this.needsResetFlag;
+  }
+
+  /** Number of scanouts (num_scanouts). */
+  get numScanouts(): number {
+    return this.config.numScanouts;
+  }
+
+  // ---- queues --------------------------------------------------------------------------------
+
+  /** Give the device its control (0) and cursor (1) queues, when the driver sets DRIVER_OK. */
+  attachQueues(control: Virtqueue, cursorQueue: Virtqueue): void {
+    this.queues = [control, cursorQueue];
+  }
+
+  /** The driver kicked queue `queueIndex`: process everything available. */
+  notify(queueIndex: 0 | 1): void {
+    if (!this.queues || this.needsResetFlag) return;
+    if (queueIndex !== CONTROLQ && queueIndex !== CURSORQ) return;
+    this.draining++;
+    try {
+      this.drain(queueIndex);
+    } finally {
+      this.draining--;
+    }
+    this.flushInterrupts();
+  }
+
+  private drain(qi: 0 | 1): void {
+    const queue = this.queues![qi];
+    for (;;) {
+      if (qi === CONTROLQ && this.state.outstandingUnmaps > 0) {
+        // Paused until the host-visible region confirms: later commands may reuse the range.
+        this.controlKickPending = true;
+        return;
+      }
+      let chain: DescriptorChain | null;
+      try {
+        chain = queue.pop();
+      } catch (e) {
+        this.log.log('error', `virtio-gpu: queue ${qi} pop threw: ${String(e)}`);
+        this.markNeedsReset();
+        return;
+      }
+      if (!chain) break;
+      this.processChain(qi, chain);
+      if (this.needsResetFlag) return;
+    }
+    if (queue.broken) {
+      this.log.log('error', `virtio-gpu: queue ${qi} broken: ${queue.broken.message}`);
+      this.markNeedsReset();
+    }
+  }
+
+  private markNeedsReset(): void {
+    if (this.needsResetFlag) return;
+    this.needsResetFlag = true;
+    this.onInterrupt('config');
+  }
+
+  private processChain(qi: 0 | 1, chain: DescriptorChain): void {
+    let hdr: CtrlHdr = EMPTY_HDR;
+    try {
+      const bytes = chain.reader.readBytes(chain.reader.remaining) ?? new Uint8Array(0);
+      const dec = decodeCommand(bytes, 0, bytes.byteLength);
+      if (!dec.ok) {
+        const h = decodeHeader(bytes, 0, bytes.byteLength);
+        if (h) hdr = h;
+        this.log.log('warn', `virtio-gpu: undecodable command on queue ${qi}: ${dec.error.message}`);
+        this.answer({ queueIndex: qi, chain, head: chain.head, response: { type: VIRTIO_GPU_RESP_ERR_UNSPEC, hdr: responseHdr(hdr, VIRTIO_GPU_RESP_ERR_UNSPEC) } as Response });
+        return;
+      }
+      hdr = dec.cmd.hdr;
+      const outcome = qi === CONTROLQ ? this.dispatchControl(dec.cmd) : this.dispatchCursor(dec.cmd);
+      this.settle(qi, chain, hdr, outcome);
+    } catch (e) {
+      // A host bug: contain it to this chain.
+      this.log.log('error', `virtio-gpu: internal error on queue ${qi}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      if (!this.deferred.size || ![...this.deferred].some((d) => d.chain === chain)) {
+        this.answer({ queueIndex: qi, chain, head: chain.head, response: { type: VIRTIO_GPU_RESP_ERR_UNSPEC, hdr: responseHdr(hdr, VIRTIO_GPU_RESP_ERR_UNSPEC) } as Response });
+      }
+    }
+  }
+
+  /** Fence fields that must be valid before the command runs (§5.7.6.7, CONTEXT_INIT). */
+  private checkFence(hdr: CtrlHdr, type: number): Failure | null {
+    if ((hdr.flags & VIRTIO_GPU_FLAG_FENCE) === 0 || (hdr.flags & VIRTIO_GPU_FLAG_INFO_RING_IDX) === 0) return null;
+    if (!this.state.has(VIRTIO_GPU_F_CONTEXT_INIT)) return errParameter('INFO_RING_IDX without VIRTIO_GPU_F_CONTEXT_INIT');
+    if (hdr.ringIdx >= MAX_RINGS) return errParameter(`ring_idx ${hdr.ringIdx} >= ${MAX_RINGS}`);
+    if (type !== VIRTIO_GPU_CMD_CTX_CREATE && !this.state.contexts.get(hdr.ctxId)) return errContextId(`fence ring of unknown context ${hdr.ctxId}`);
+    return null;
+  }
+
+  private dispatchControl(cmd: Command): Outcome {
+    const bad = this.checkFence(cmd.hdr, cmd.type);
+    if (bad) return bad;
+    const s = this.state;
+    switch (cmd.type) {
+      case VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
+        return getDisplayInfo(s);
+      case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D:
+        return create2d(s, cmd);
+      case VIRTIO_GPU_CMD_RESOURCE_UNREF:
+        return unref(s, cmd);
+      case VIRTIO_GPU_CMD_SET_SCANOUT:
+        return setScanout(s, cmd);
+      case VIRTIO_GPU_CMD_RESOURCE_FLUSH:
+        return flush(s, cmd);
+      case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D:
+        return transferToHost2d(s, cmd);
+      case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING:
+        return attachBacking(s, cmd);
+      case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING:
+        return detachBacking(s, cmd);
+      case VIRTIO_GPU_CMD_GET_CAPSET_INFO:
+        return capsetInfo(s, cmd);
+      case VIRTIO_GPU_CMD_GET_CAPSET:
+        return capset(s, cmd);
+      case VIRTIO_GPU_CMD_GET_EDID:
+        return getEdid(s, cmd);
+      case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
+        return assignUuid(s, cmd);
+      case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB:
+        return createBlob(s, cmd);
+      case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB:
+        return setScanoutBlob(s, cmd);
+      case VIRTIO_GPU_CMD_CTX_CREATE:
+        return ctxCreate(s, cmd);
+      case VIRTIO_GPU_CMD_CTX_DESTROY:
+        return ctxDestroy(s, cmd, (id) => this.dropContextFences(id));
+      case VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
+        return ctxResource(s, cmd, true);
+      case VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
+        return ctxResource(s, cmd, false);
+      case VIRTIO_GPU_CMD_RESOURCE_CREATE_3D:
+        return create3d(s, cmd);
+      case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
+      case VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
+        return transfer3d(s, cmd);
+      case VIRTIO_GPU_CMD_SUBMIT_3D:
+        return submit3d(s, cmd);
+      case VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB:
+        return mapBlob(s, cmd);
+      case VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
+        return unmapBlob(s, cmd);
+      default:
+        return errUnspec(`command 0x${(cmd.type as number).toString(16)} is not for the control queue`);
+    }
+  }
+
+  private dispatchCursor(cmd: Command): Outcome {
+    if (cmd.type === VIRTIO_GPU_CMD_UPDATE_CURSOR || cmd.type === VIRTIO_GPU_CMD_MOVE_CURSOR) return cursor(this.state, cmd);
+    return errUnspec(`command 0x${(cmd.type as number).toString(16)} is not for the cursor queue`);
+  }
+
+  /** Turn a handler outcome into a response now, after a fence, or after a Deferred settles. */
+  private settle(qi: 0 | 1, chain: DescriptorChain, hdr: CtrlHdr, outcome: Outcome): void {
+    if (outcome instanceof Deferred) {
+      const held: HeldDeferred = { queueIndex: qi, chain, hdr };
+      const gen = this.state.generation;
+      this.deferred.add(held);
+      outcome.onSettle((o) => {
+        if (!this.deferred.delete(held) || gen !== this.state.generation) return;
+        this.draining++;
+        try {
+          this.settle(qi, chain, hdr, o instanceof Deferred ? errUnspec('nested deferral') : o);
+        } finally {
+          this.draining--;
+        }
+        this.flushInterrupts();
+      });
+      return;
+    }
+    if (isFailure(outcome)) {
+      this.log.log('warn', `virtio-gpu: ${outcome.why}`);
+      this.answer({ queueIndex: qi, chain, head: chain.head, response: { type: outcome.err, hdr: responseHdr(hdr, outcome.err) } as Response });
+      return;
+    }
+    const response = { ...outcome, hdr: responseHdr(hdr, outcome.type) } as Response;
+    const held: Held = { queueIndex: qi, chain, head: chain.head, response };
+    this.fenceOrAnswer(held, hdr);
+  }
+
+  /** Answer now, or hold until the command's fence retires (control queue only). */
+  private fenceOrAnswer(held: Held, hdr: CtrlHdr): void {
+    if (held.queueIndex !== CONTROLQ || (hdr.flags & VIRTIO_GPU_FLAG_FENCE) === 0) {
+      this.answer(held);
+      return;
+    }
+    const ringed = (hdr.flags & VIRTIO_GPU_FLAG_INFO_RING_IDX) !== 0;
+    if (ringed && !this.state.contexts.get(hdr.ctxId)) {
+      // The ring's context is gone (CTX_DESTROY on its own ring): nothing left to wait for.
+      this.answer(held);
+      return;
+    }
+    const fence: Fence = { fenceId: hdr.fenceId, ctxId: hdr.ctxId, ringIdx: ringed ? hdr.ringIdx : 0, ringed };
+    this.fences.add(fence, fence.fenceId, held);
+    let r;
+    try {
+      r = this.renderer.createFence(fence);
+    } catch (e) {
+      r = errUnspec(`renderer createFence threw: ${String(e)}`);
+    }
+    if (!r.ok && this.fences.remove(held)) {
+      this.log.log('warn', `virtio-gpu: ${r.why}`);
+      this.answer({ ...held, response: { type: r.err, hdr: responseHdr(hdr, r.err) } as Response });
+    }
+  }
+
+  /** The renderer retired `fence`: answer everything up to it on its timeline, in order. */
+  private fenceRetired(fence: Fence): void {
+    const done = this.fences.retire(fence, fence.fenceId);
+    if (done.length === 0) return;
+    this.draining++;
+    try {
+      for (const h of done) this.answer(h);
+    } finally {
+      this.draining--;
+    }
+    this.flushInterrupts();
+  }
+
+  private dropContextFences(ctxId: number): void {
+    for (const h of this.fences.dropContext(ctxId)) this.answer(h);
+  }
+
+  /** Encode the response into the chain and push it used. */
+  private answer(h: Held): void {
+    const queues = this.queues;
+    if (!queues) return;
+    const chain = h.chain ?? this.chainFor?.(h.queueIndex, h.head) ?? null;
+    if (!chain) {
+      this.log.log('error', `virtio-gpu: no chain for held head ${h.head} on queue ${h.queueIndex}; dropped`);
+      return;
+    }
+    let resp = h.response;
+    let size = responseSize(resp);
+    const room = chain.writer.remaining;
+    if (size > room) {
+      // A well-formed error beats a truncated payload the driver would misread.
+      resp = { type: VIRTIO_GPU_RESP_ERR_UNSPEC, hdr: { ...resp.hdr, type: VIRTIO_GPU_RESP_ERR_UNSPEC } } as Response;
+      size = responseSize(resp);
+      this.log.log('warn', `virtio-gpu: response needs more than the ${room} writable bytes`);
+    }
+    if (this.scratch.byteLength < size) this.scratch = new Uint8Array(size);
+    const n = encodeResponse(resp, this.scratch, 0);
+    const written = chain.writer.write(this.scratch.subarray(0, Math.min(n, room)));
+    queues[h.queueIndex].pushUsed(chain, written);
+    this.usedPending[h.queueIndex] = true;
+  }
+
+  private flushInterrupts(): void {
+    if (this.draining > 0 || !this.queues) return;
+    for (const qi of [CONTROLQ, CURSORQ] as const) {
+      if (!this.usedPending[qi]) continue;
+      this.usedPending[qi] = false;
+      if (this.queues[qi].shouldNotify()) this.onInterrupt('queue', qi);
+    }
+  }
+
+  private unmapsDrained(): void {
+    if (this.resetRendererPending) {
+      this.resetRendererPending = false;
+      this.renderer.reset();
+    }
+    if (this.controlKickPending && this.queues) {
+      this.controlKickPending = false;
+      // Resume on a fresh stack: this may run inside a region's completion callback.
+      queueMicrotask(() => this.notify(CONTROLQ));
+    }
+  }
+
+  private resetRendererPending = false;
+
+  // ---- reset ---------------------------------------------------------------------------------
+
+  /**
+   * Device reset (§2.4): free resources, contexts, pending fences and mappings; forget queues and
+   * negotiated features; clear config events. Mapped blobs are unmapped from the region first and
+   * the renderer is reset only after the region confirmed every unmap (the control queue stays
+   * paused until then).
+   */
+  reset(): void {
+    const s = this.state;
+    s.generation++;
+    this.fences.clear();
+    this.deferred.clear();
+    this.chainFor = undefined;
+    this.queues = null;
+    this.needsResetFlag = false;
+    this.usedPending[0] = this.usedPending[1] = false;
+    this.controlKickPending = false;
+    for (const ctx of [...s.contexts.all()]) this.renderer.destroyContext(ctx.id);
+    s.contexts.clear();
+    for (let i = 0; i < s.scanouts.length; i++) {
+      const sc = s.scanouts[i];
+      if (sc.resourceId !== 0) {
+        sc.resourceId = 0;
+        sc.r = { x: 0, y: 0, width: 0, height: 0 };
+        sc.layout = null;
+        s.notifyScanout(i);
+      }
+    }
+    const hadCursor = s.cursor.resourceId !== 0;
+    s.cursor = { scanoutId: 0, x: 0, y: 0, hotX: 0, hotY: 0, resourceId: 0 };
+    if (hadCursor) {
+      const c = { ...s.cursor };
+      s.callSink(() => s.sink?.cursorChanged(c));
+    }
+    for (const res of [...s.resources.all()]) {
+      if (res.map) {
+        s.resources.remove(res.id);
+        res.dying = true;
+        s.unmapBlob(res, () => {});
+      }
+    }
+    s.resources.clear();
+    if (s.outstandingUnmaps > 0) this.resetRendererPending = true;
+    else this.renderer.reset();
+    s.features = 0n;
+    this.config.eventsRead = 0;
+  }
+
+  // ---- scanouts ------------------------------------------------------------------------------
+
+  private checkConfigs(configs: readonly ScanoutConfig[]): void {
+    for (const c of configs) {
+      if (!Number.isInteger(c.width) || !Number.isInteger(c.height) || c.width < 0 || c.height < 0 || c.width > this.limits.maxDimension || c.height > this.limits.maxDimension) {
+        throw new RangeError(`VirtioGpuDevice: scanout size ${c.width}x${c.height}`);
+      }
+    }
+  }
+
+  /**
+   * Replace the scanouts' modes (hotplug, resize): entry i configures scanout i, missing entries
+   * are disconnected. Sets VIRTIO_GPU_EVENT_DISPLAY and raises a config interrupt so the driver
+   * asks GET_DISPLAY_INFO again.
+   */
+  setScanouts(configs: ScanoutConfig[]): void {
+    if (configs.length > this.state.scanouts.length) throw new RangeError(`setScanouts: ${configs.length} > num_scanouts ${this.state.scanouts.length}`);
+    this.checkConfigs(configs);
+    for (let i = 0; i < this.state.scanouts.length; i++) {
+      const next = scanoutFromConfig(configs[i]);
+      const cur = this.state.scanouts[i];
+      cur.width = next.width;
+      cur.height = next.height;
+      cur.enabled = next.enabled;
+      cur.x = next.x;
+      cur.y = next.y;
+      cur.name = next.name;
+    }
+    this.displayEvent();
+  }
+
+  /** Change one scanout's mode; same event as {@link setScanouts}. */
+  resizeScanout(scanoutId: number, width: number, height: number): void {
+    const sc = this.state.scanouts[scanoutId];
+    if (!sc) throw new RangeError(`resizeScanout: scanout ${scanoutId}`);
+    this.checkConfigs([{ width, height }]);
+    sc.width = width;
+    sc.height = height;
+    sc.enabled = true;
+    this.displayEvent();
+  }
+
+  private displayEvent(): void {
+    this.config.eventsRead |= VIRTIO_GPU_EVENT_DISPLAY;
+    this.onInterrupt('config');
+  }
+
+  /** A copy of scanout `scanoutId`'s state, or null. */
+  scanout(scanoutId: number): Readonly<ScanoutState> | null {
+    const sc = this.state.scanouts[scanoutId];
+    return sc ? { ...sc, r: { ...sc.r }, layout: sc.layout ? { ...sc.layout } : null } : null;
+  }
+
+  /**
+   * Read `rect` (scanout coordinates) of what scanout `scanoutId` shows as RGBA8 into `dst`, rows
+   * `dstStrideBytes` apart. False when the scanout shows nothing or the rect is outside it.
+   */
+  readScanout(scanoutId: number, rect: Rect, dst: Uint8Array, dstStrideBytes: number): boolean {
+    const sc = this.state.scanouts[scanoutId];
+    if (!sc || sc.resourceId === 0) return false;
+    if (!rectInside(rect, sc.r.width, sc.r.height)) return false;
+    if (rect.width === 0 || rect.height === 0) return true;
+    if (dstStrideBytes < rect.width * 4 || (rect.height - 1) * dstStrideBytes + rect.width * 4 > dst.byteLength) return false;
+    const src = { x: sc.r.x + rect.x, y: sc.r.y + rect.y, width: rect.width, height: rect.height };
+    return this.renderer.readback(sc.resourceId, src, dst, dstStrideBytes, sc.layout ?? undefined);
+  }
+
+  // ---- introspection for embedders and tests ---------------------------------------------------
+
+  /** Number of live resources. */
+  get resourceCount(): number {
+    return this.state.resources.count;
+  }
+
+  /** Host bytes charged against the quota. */
+  get hostBytesUsed(): number {
+    return this.state.resources.usedBytes;
+  }
+
+  /** Commands waiting for fences or unmaps. */
+  get pendingCount(): number {
+    return this.fences.size + this.deferred.size;
+  }
+
+  /** Whether the control queue is paused waiting for the host-visible region. */
+  get paused(): boolean {
+    return this.state.outstandingUnmaps > 0;
+  }
+
+  // ---- snapshot ------------------------------------------------------------------------------
+
+  /**
+   * The whole device state as structured-clone-able data. Held chains are stored by queue and
+   * head with their final response; the transport saves its queues' indexes
+   * (SplitQueue.lastAvailIdx/usedIdx) alongside and passes chainFor to restore.
+   */
+  snapshot(): DeviceSnapshot {
+    const s = this.state;
+    const pending: PendingSnapshot[] = [];
+    for (const e of this.fences.entries()) {
+      const h = e.item;
+      const f = h.response.hdr;
+      const ringed = (f.flags & VIRTIO_GPU_FLAG_INFO_RING_IDX) !== 0;
+      pending.push({
+        queueIndex: h.queueIndex,
+        head: h.chain?.head ?? h.head,
+        fence: { fenceId: e.fenceId, ctxId: f.ctxId, ringIdx: f.ringIdx, ringed },
+        response: cloneResponse(h.response),
+      });
+    }
+    for (const d of this.deferred) {
+      // Only unmaps defer, and they always end in OK_NODATA: answered at restore.
+      pending.push({ queueIndex: d.queueIndex, head: d.chain.head, fence: null, response: { ...NODATA, hdr: responseHdr(d.hdr, NODATA.type) } as Response, hdr: { ...d.hdr } });
+    }
+    const resources: DeviceSnapshot['resources'] = [];
+    const dying: number[] = [];
+    for (const r of s.resources.all()) {
+      if (r.dying) {
+        dying.push(r.id);
+        continue;
+      }
+      resources.push({
+        id: r.id,
+        kind: r.kind,
+        format: r.format,
+        width: r.width,
+        height: r.height,
+        args3d: r.args3d ? { ...r.args3d } : null,
+        blob: r.blob ? { ...r.blob } : null,
+        hostBytes: r.hostBytes,
+        backingEntries: r.backingEntries ? r.backingEntries.map((e) => ({ addr: e.addr, length: e.length })) : null,
+        uuid: r.uuid ? r.uuid.slice() : null,
+        map: r.map && r.map.state === 'mapped' ? { offset: r.map.offset, size: r.map.size, mapInfo: r.map.mapInfo } : null,
+        contexts: [...r.contexts],
+      });
+    }
+    return {
+      version: DEVICE_SNAPSHOT_VERSION,
+      features: s.features,
+      eventsRead: this.config.eventsRead,
+      needsReset: this.needsResetFlag,
+      scanouts: s.scanouts.map((sc) => ({ ...sc, r: { ...sc.r }, layout: sc.layout ? { ...sc.layout } : null })),
+      cursor: { scanoutId: s.cursor.scanoutId, x: s.cursor.x, y: s.cursor.y, hotX: s.cursor.hotX, hotY: s.cursor.hotY, resourceId: s.cursor.resourceId },
+      resources,
+      dyingResources: dying,
+      contexts: [...s.contexts.all()].map((c) => ({ id: c.id, capsetId: c.capsetId, debugName: c.debugName, resources: [...c.resources] })),
+      renderer: this.renderer.snapshot(),
+      pending,
+    };
+  }
+
+  /**
+   * Load a snapshot (into a freshly built or reset device over the restored guest memory).
+   * Backing entries are re-resolved through guest memory; mapped blobs are mapped again into the
+   * host-visible region; fences still pending are created again in the renderer. Throws on a
+   * snapshot this device cannot take (wrong version, renderer refuses, scanout count differs):
+   * that is host configuration, not guest input.
+   */
+  restore(snap: DeviceSnapshot, opts: RestoreOptions = {}): void {
+    if (snap.version !== DEVICE_SNAPSHOT_VERSION) throw new Error(`restore: snapshot version ${snap.version}`);
+    if (snap.scanouts.length !== this.state.scanouts.length) throw new Error('restore: num_scanouts differs');
+    const queues = this.queues;
+    this.reset();
+    this.queues = queues;
+    const s = this.state;
+    const r = this.renderer.restore(snap.renderer);
+    if (!r.ok) throw new Error(`restore: renderer refused its snapshot: ${r.why}`);
+    s.features = snap.features & this.features;
+    this.config.eventsRead = snap.eventsRead;
+    this.needsResetFlag = snap.needsReset;
+    snap.scanouts.forEach((sc, i) => Object.assign(s.scanouts[i], { ...sc, r: { ...sc.r }, layout: sc.layout ? { ...sc.layout } : null }));
+    s.cursor = { ...snap.cursor };
+    for (const c of snap.contexts) s.contexts.add({ id: c.id, capsetId: c.capsetId, debugName: c.debugName, resources: new Set(c.resources) });
+    for (const rr of snap.resources) {
+      const rec = newResource({ id: rr.id, kind: rr.kind, format: rr.format, width: rr.width, height: rr.height, args3d: rr.args3d, blob: rr.blob, hostBytes: rr.hostBytes });
+      rec.uuid = rr.uuid ? rr.uuid.slice() : null;
+      for (const c of rr.contexts) rec.contexts.add(c);
+      s.resources.add(rec);
+      if (rr.backingEntries) {
+        const b = Backing.resolve(s.memory, rr.backingEntries, Number.MAX_SAFE_INTEGER);
+        if (b.ok) {
+          const a = this.renderer.attachBacking(rr.id, b.value);
+          if (a.ok) rec.backingEntries = rr.backingEntries.map((e) => ({ addr: e.addr, length: e.length }));
+          else this.log.log('error', `virtio-gpu: restore: resource ${rr.id}: ${a.why}`);
+        } else {
+          this.log.log('error', `virtio-gpu: restore: resource ${rr.id} backing: ${b.why}`);
+        }
+      }
+      if (rr.map) {
+        const m = this.renderer.mapBlob(rr.id);
+        let ok = false;
+        if (m.ok) {
+          try {
+            ok = s.region?.map(rr.map.offset, m.value, rr.id) ?? false;
+          } catch {
+            ok = false;
+          }
+          if (!ok) this.renderer.unmapBlob(rr.id);
+        }
+        if (ok) rec.map = { offset: rr.map.offset, size: rr.map.size, mapInfo: rr.map.mapInfo, state: 'mapped' };
+        else this.log.log('error', `virtio-gpu: restore: could not map blob ${rr.id} again`);
+      }
+    }
+    for (const id of snap.dyingResources) this.renderer.destroyResource(id);
+    for (let i = 0; i < s.scanouts.length; i++) if (s.scanouts[i].resourceId !== 0) s.notifyScanout(i);
+    this.chainFor = opts.chainFor;
+    this.draining++;
+    try {
+      for (const p of snap.pending) {
+        const held: Held = { queueIndex: p.queueIndex, chain: null, head: p.head, response: cloneResponse(p.response) };
+        if (p.fence) {
+          this.fences.add(p.fence, p.fence.fenceId, held);
+          const fr = this.renderer.createFence(p.fence);
+          if (!fr.ok && this.fences.remove(held)) this.answer(held);
+        } else {
+          this.fenceOrAnswer(held, p.hdr ?? p.response.hdr);
+        }
+      }
+    } finally {
+      this.draining--;
+    }
+    this.flushInterrupts();
+  }
+}
+
+function cloneResponse(r: Response): Response {
+  const out: Record<string, unknown> = { ...r, hdr: { ...r.hdr } };
+  for (const [k, v] of Object.entries(r)) {
+    if (v instanceof Uint8Array) out[k] = v.slice();
+    else if (Array.isArray(v)) out[k] = v.map((x) => (typeof x === 'object' && x !== null ? structuredCopy(x) : x));
+  }
+  return out as unknown as Response;
+}
+
+function structuredCopy<T extends object>(x: T): T {
+  const o: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(x)) o[k] = typeof v === 'object' && v !== null && !(v instanceof Uint8Array) ? structuredCopy(v) : v;
+  return o as T;
+}

@@ -1,0 +1,129 @@
+/** RESOURCE_CREATE_BLOB, RESOURCE_MAP_BLOB, RESOURCE_UNMAP_BLOB (virtio-gpu §5.7.6.8). */
+import {
+  VIRTIO_GPU_BLOB_FLAG_USE_CROSS_DEVICE,
+  VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE,
+  VIRTIO_GPU_BLOB_FLAG_USE_SHAREABLE,
+  VIRTIO_GPU_BLOB_MEM_GUEST,
+  VIRTIO_GPU_BLOB_MEM_HOST3D,
+  VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST,
+  VIRTIO_GPU_F_RESOURCE_BLOB,
+  VIRTIO_GPU_MAP_CACHE_MASK,
+  VIRTIO_GPU_RESP_OK_MAP_INFO,
+  type CmdResourceCreateBlob,
+  type CmdResourceMapBlob,
+  type CmdResourceUnmapBlob,
+} from '@virtio-gpu/protocol';
+import { Backing } from '../backing.js';
+import { Deferred, EMPTY_HDR, NODATA, type Outcome } from '../outcome.js';
+import { newResource } from '../resources.js';
+import { errContextId, errOutOfMemory, errParameter, errResourceId, errUnspec } from '../result.js';
+import type { DeviceState } from '../state.js';
+
+const KNOWN_FLAGS = VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE | VIRTIO_GPU_BLOB_FLAG_USE_SHAREABLE | VIRTIO_GPU_BLOB_FLAG_USE_CROSS_DEVICE;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * RESOURCE_CREATE_BLOB. GUEST blobs are backed by their entries with any renderer; HOST3D and
+ * HOST3D_GUEST go to a renderer with host blobs (else INVALID_PARAMETER) and need a live context
+ * in hdr.ctx_id (INVALID_CONTEXT_ID). Size 0, unknown flags or mem, size beyond the entries ->
+ * INVALID_PARAMETER; quota -> OUT_OF_MEMORY.
+ */
+export function createBlob(s: DeviceState, cmd: CmdResourceCreateBlob): Outcome {
+  if (!s.has(VIRTIO_GPU_F_RESOURCE_BLOB)) return errUnspec('CREATE_BLOB without VIRTIO_GPU_F_RESOURCE_BLOB');
+  if (cmd.resourceId === 0 || s.resources.has(cmd.resourceId)) return errResourceId(`CREATE_BLOB: id ${cmd.resourceId} is 0 or in use`);
+  if ((cmd.blobFlags & ~KNOWN_FLAGS) !== 0) return errParameter(`CREATE_BLOB: unknown flags 0x${cmd.blobFlags.toString(16)}`);
+  if (cmd.size === 0n) return errParameter('CREATE_BLOB: zero size');
+  if (cmd.size > MAX_SAFE) return errOutOfMemory('CREATE_BLOB: size beyond 2^53');
+  const size = Number(cmd.size);
+  const ctxId = cmd.hdr.ctxId;
+  const guestBacked = cmd.blobMem === VIRTIO_GPU_BLOB_MEM_GUEST || cmd.blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST;
+  if (cmd.blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D || cmd.blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST) {
+    if (!s.renderer.capabilities.hostBlobs) return errParameter('CREATE_BLOB: the renderer has no host blobs');
+    if (!s.contexts.get(ctxId)) return errContextId(`CREATE_BLOB: no context ${ctxId}`);
+  } else if (cmd.blobMem !== VIRTIO_GPU_BLOB_MEM_GUEST) {
+    return errParameter(`CREATE_BLOB: unknown blob_mem ${cmd.blobMem}`);
+  }
+  if (cmd.nrEntries > s.limits.maxBackingEntries) return errParameter(`CREATE_BLOB: ${cmd.nrEntries} entries > ${s.limits.maxBackingEntries}`);
+  if (!guestBacked && cmd.nrEntries !== 0) return errParameter('CREATE_BLOB: HOST3D blobs take no entries');
+  const room = s.resources.canAdd(size);
+  if (!room.ok) return room;
+  let backing: Backing | null = null;
+  if (guestBacked) {
+    const b = Backing.resolve(s.memory, cmd.entries, s.limits.maxBackingEntries);
+    if (!b.ok) return b;
+    if (b.value.size < size) return errParameter(`CREATE_BLOB: size ${size} beyond the ${b.value.size} backing bytes`);
+    backing = b.value;
+  }
+  const r = s.renderer.createBlob(cmd.resourceId, { ctxId, blobMem: cmd.blobMem, blobFlags: cmd.blobFlags, blobId: cmd.blobId, size, backing });
+  if (!r.ok) return r;
+  const rec = newResource({
+    id: cmd.resourceId,
+    kind: 'blob',
+    format: 0,
+    width: 0,
+    height: 0,
+    args3d: null,
+    blob: { blobMem: cmd.blobMem, blobFlags: cmd.blobFlags, blobId: cmd.blobId, size, ctxId },
+    hostBytes: size,
+  });
+  rec.backingEntries = guestBacked ? cmd.entries.map((e) => ({ addr: e.addr, length: e.length })) : null;
+  s.resources.add(rec);
+  return NODATA;
+}
+
+/**
+ * RESOURCE_MAP_BLOB: a USE_MAPPABLE blob, not mapped yet, into the host-visible region at
+ * `offset` (inside the region, overlapping no other mapping). Answers RESP_OK_MAP_INFO with the
+ * renderer's cache type. No region, or the region refuses -> ERR_UNSPEC.
+ */
+export function mapBlob(s: DeviceState, cmd: CmdResourceMapBlob): Outcome {
+  if (!s.has(VIRTIO_GPU_F_RESOURCE_BLOB)) return errUnspec('MAP_BLOB without VIRTIO_GPU_F_RESOURCE_BLOB');
+  const res = s.resources.get(cmd.resourceId);
+  if (!res) return errResourceId(`MAP_BLOB: no resource ${cmd.resourceId}`);
+  if (!res.blob || (res.blob.blobFlags & VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE) === 0) return errParameter('MAP_BLOB: not a mappable blob');
+  if (res.map) return errParameter(`MAP_BLOB: resource ${res.id} is already mapped`);
+  if (!s.region) return errUnspec('MAP_BLOB: no host-visible region');
+  const size = BigInt(res.blob.size);
+  if (cmd.offset + size > s.region.size) return errParameter('MAP_BLOB: mapping beyond the host-visible region');
+  for (const other of s.resources.all()) {
+    if (!other.map) continue;
+    const o = other.map;
+    if (cmd.offset < o.offset + BigInt(o.size) && o.offset < cmd.offset + size) return errParameter(`MAP_BLOB: overlaps resource ${other.id}`);
+  }
+  const m = s.renderer.mapBlob(res.id);
+  if (!m.ok) return m;
+  let mapped = false;
+  try {
+    mapped = s.region.map(cmd.offset, m.value, res.id);
+  } catch (e) {
+    s.log.log('error', `virtio-gpu: host-visible region map threw: ${String(e)}`);
+  }
+  if (!mapped) {
+    // The region never referenced it, so releasing at once is safe.
+    s.renderer.unmapBlob(res.id);
+    return errUnspec('MAP_BLOB: the host-visible region refused the mapping');
+  }
+  const mapInfo = m.value.mapInfo & VIRTIO_GPU_MAP_CACHE_MASK;
+  res.map = { offset: cmd.offset, size: res.blob.size, mapInfo, state: 'mapped' };
+  return { type: VIRTIO_GPU_RESP_OK_MAP_INFO, hdr: EMPTY_HDR, mapInfo };
+}
+
+/**
+ * RESOURCE_UNMAP_BLOB: answered only after the region confirmed the unmap and the renderer's
+ * mapping was released (never the other way round). Not mapped -> INVALID_PARAMETER.
+ */
+export function unmapBlob(s: DeviceState, cmd: CmdResourceUnmapBlob): Outcome {
+  if (!s.has(VIRTIO_GPU_F_RESOURCE_BLOB)) return errUnspec('UNMAP_BLOB without VIRTIO_GPU_F_RESOURCE_BLOB');
+  const res = s.resources.get(cmd.resourceId);
+  if (!res) return errResourceId(`UNMAP_BLOB: no resource ${cmd.resourceId}`);
+  if (!res.map || res.map.state !== 'mapped') return errParameter(`UNMAP_BLOB: resource ${res.id} is not mapped`);
+  let sync = true;
+  let done = false;
+  const d = new Deferred();
+  s.unmapBlob(res, () => {
+    done = true;
+    if (!sync) d.resolve(NODATA);
+  });
+  sync = false;
+  return done ? NODATA : d;
+}

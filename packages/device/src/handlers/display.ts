@@ -1,0 +1,33 @@
+/** GET_DISPLAY_INFO and GET_EDID (virtio-gpu §5.7.6.8). */
+import {
+  VIRTIO_GPU_F_EDID,
+  VIRTIO_GPU_MAX_SCANOUTS,
+  VIRTIO_GPU_RESP_OK_DISPLAY_INFO,
+  VIRTIO_GPU_RESP_OK_EDID,
+  type CmdGetEdid,
+  type DisplayOne,
+} from '@virtio-gpu/protocol';
+import { buildEdid } from '../edid.js';
+import { EMPTY_HDR, type Outcome } from '../outcome.js';
+import { errScanoutId, errUnspec } from '../result.js';
+import type { DeviceState } from '../state.js';
+
+/** GET_DISPLAY_INFO: every scanout's mode; enabled when connected (host configuration). */
+export function getDisplayInfo(s: DeviceState): Outcome {
+  const pmodes: DisplayOne[] = [];
+  for (let i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++) {
+    const sc = s.scanouts[i];
+    if (!sc) pmodes.push({ r: { x: 0, y: 0, width: 0, height: 0 }, enabled: 0, flags: 0 });
+    else pmodes.push({ r: { x: sc.x, y: sc.y, width: sc.width, height: sc.height }, enabled: sc.enabled ? 1 : 0, flags: 0 });
+  }
+  return { type: VIRTIO_GPU_RESP_OK_DISPLAY_INFO, hdr: EMPTY_HDR, pmodes };
+}
+
+/** GET_EDID: needs VIRTIO_GPU_F_EDID (§5.7.6.8: "only if the feature ... negotiated"). */
+export function getEdid(s: DeviceState, cmd: CmdGetEdid): Outcome {
+  if (!s.has(VIRTIO_GPU_F_EDID)) return errUnspec('GET_EDID without VIRTIO_GPU_F_EDID');
+  const sc = s.scanouts[cmd.scanout];
+  if (cmd.scanout >= s.scanouts.length || !sc) return errScanoutId(`GET_EDID: scanout ${cmd.scanout}`);
+  const edid = buildEdid({ width: sc.width || 1024, height: sc.height || 768, name: sc.name, serial: cmd.scanout });
+  return { type: VIRTIO_GPU_RESP_OK_EDID, hdr: EMPTY_HDR, size: edid.byteLength, edid };
+}

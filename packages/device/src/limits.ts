@@ -1,0 +1,35 @@
+/**
+ * Host-side limits on what a guest may make the device allocate. A guest that exceeds one gets
+ * an error response and nothing is allocated; the host never runs out of memory on its behalf.
+ */
+
+/** Configurable caps; every field is optional in the constructor and defaults to {@link DEFAULT_LIMITS}. */
+export interface DeviceLimits {
+  /** Host bytes all resources may account for together (width*height*bpp, blob sizes). */
+  hostMemoryBytes: number;
+  /** Most mem entries one ATTACH_BACKING or CREATE_BLOB may carry (QEMU and crosvm use 16384). */
+  maxBackingEntries: number;
+  /** Most live resources. */
+  maxResources: number;
+  /** Most live contexts. */
+  maxContexts: number;
+  /** Largest width or height of a 2D resource or scanout, in pixels. */
+  maxDimension: number;
+  /** Guest-triggerable log lines allowed per second; the rest are counted and summarised. */
+  logLinesPerSecond: number;
+}
+
+/** Defaults: 256 MiB of resources, 16384 entries, 16384 resources, 1024 contexts, 16384 px. */
+export const DEFAULT_LIMITS: Readonly<DeviceLimits> = Object.freeze({
+  hostMemoryBytes: 256 * 1024 * 1024,
+  maxBackingEntries: 16384,
+  maxResources: 16384,
+  maxContexts: 1024,
+  maxDimension: 16384,
+  logLinesPerSecond: 20,
+});
+
+/** Fill missing fields of `partial` from {@link DEFAULT_LIMITS}. */
+export function resolveLimits(partial: Partial<DeviceLimits> | undefined): DeviceLimits {
+  return { ...DEFAULT_LIMITS, ...(partial ?? {}) };
+}

@@ -1,0 +1,263 @@
+/**
+ * The default renderer: 2D images in the eight virtio-gpu formats plus guest-memory blobs, in pure
+ * TypeScript. Images hold the guest's bytes as-is (4 bytes per pixel, rows width*4 apart) and are
+ * converted to RGBA8 only on readback. It has no 3D, no capsets and no host blobs; fences retire
+ * at once because every command completed synchronously.
+ */
+import {
+  VIRTIO_GPU_BLOB_MEM_GUEST,
+  VIRTIO_GPU_MAP_CACHE_CACHED,
+  type Rect,
+} from '@virtio-gpu/protocol';
+import type { Backing } from './backing.js';
+import { bytesPerPixel, convertRowToRgba } from './pixel-formats.js';
+import type {
+  BlobArgs,
+  BlobMapping,
+  Fence,
+  FenceHandler,
+  Renderer,
+  RendererCapabilities,
+  Resource2dArgs,
+  Resource3dArgs,
+  ScanoutLayout,
+  Transfer3d,
+} from './renderer.js';
+import { OK, type Result, errOutOfMemory, errParameter, errResourceId, errUnspec, ok } from './result.js';
+
+interface Image2d {
+  kind: '2d';
+  format: number;
+  width: number;
+  height: number;
+  strideBytes: number;
+  pixels: Uint8Array;
+  backing: Backing | null;
+}
+
+interface GuestBlob {
+  kind: 'blob';
+  size: number;
+  backing: Backing | null;
+}
+
+type Entry = Image2d | GuestBlob;
+
+/** Snapshot of a {@link Renderer2D}: plain data, pixels copied. */
+export interface Renderer2DSnapshot {
+  readonly kind: 'renderer-2d';
+  readonly resources: ReadonlyArray<
+    | { id: number; kind: '2d'; format: number; width: number; height: number; pixels: Uint8Array }
+    | { id: number; kind: 'blob'; size: number }
+  >;
+}
+
+const NO_3D = 'the 2D renderer has no 3D support';
+
+/** Pure-TypeScript 2D renderer; see the module comment. */
+export class Renderer2D implements Renderer {
+  /** No capsets, 3D, host blobs or context init. */
+  readonly capabilities: RendererCapabilities = Object.freeze({
+    capsets: Object.freeze([]),
+    threeD: false,
+    hostBlobs: false,
+    contextInit: false,
+  });
+
+  private readonly entries = new Map<number, Entry>();
+  private fenceHandler: FenceHandler = () => {};
+  /** Scratch row for blob readback (reused; grows to the widest row read). */
+  private row = new Uint8Array(0);
+
+  /** @inheritDoc */
+  setFenceHandler(handler: FenceHandler): void {
+    this.fenceHandler = handler;
+  }
+
+  /** @inheritDoc */
+  createResource2d(resourceId: number, args: Resource2dArgs): Result {
+    if (this.entries.has(resourceId)) return errResourceId(`resource ${resourceId} exists`);
+    const bpp = bytesPerPixel(args.format);
+    if (bpp === 0) return errParameter(`unknown format ${args.format}`);
+    const strideBytes = args.width * bpp;
+    let pixels: Uint8Array;
+    try {
+      pixels = new Uint8Array(strideBytes * args.height);
+    } catch {
+      return errOutOfMemory('host allocation failed');
+    }
+    this.entries.set(resourceId, { kind: '2d', format: args.format, width: args.width, height: args.height, strideBytes, pixels, backing: null });
+    return OK;
+  }
+
+  /** @inheritDoc */
+  createResource3d(_resourceId: number, _args: Resource3dArgs): Result {
+    return errUnspec(NO_3D);
+  }
+
+  /** @inheritDoc */
+  createBlob(resourceId: number, args: BlobArgs): Result {
+    if (this.entries.has(resourceId)) return errResourceId(`resource ${resourceId} exists`);
+    if (args.blobMem !== VIRTIO_GPU_BLOB_MEM_GUEST) return errParameter('the 2D renderer has only guest blobs');
+    if (!args.backing || args.backing.size < args.size) return errParameter('blob larger than its backing');
+    this.entries.set(resourceId, { kind: 'blob', size: args.size, backing: args.backing });
+    return OK;
+  }
+
+  /** @inheritDoc */
+  destroyResource(resourceId: number): void {
+    this.entries.delete(resourceId);
+  }
+
+  /** @inheritDoc */
+  attachBacking(resourceId: number, backing: Backing): Result {
+    const e = this.entries.get(resourceId);
+    if (!e) return errResourceId(`no resource ${resourceId}`);
+    e.backing = backing;
+    return OK;
+  }
+
+  /** @inheritDoc */
+  detachBacking(resourceId: number): void {
+    const e = this.entries.get(resourceId);
+    if (e) e.backing = null;
+  }
+
+  /** @inheritDoc */
+  transferToHost2d(resourceId: number, r: Rect, offset: number): Result {
+    const e = this.entries.get(resourceId);
+    if (!e || e.kind !== '2d') return errResourceId(`no 2D resource ${resourceId}`);
+    if (!e.backing) return errUnspec(`resource ${resourceId} has no backing`);
+    if (r.x + r.width > e.width || r.y + r.height > e.height) return errParameter('rect outside the resource');
+    if (r.width === 0 || r.height === 0) return OK;
+    const stride = e.strideBytes;
+    const rowBytes = r.width * 4;
+    // Row h comes from backing[offset + h*stride]: the guest's linear copy of the image.
+    const end = offset + (r.height - 1) * stride + rowBytes;
+    if (!Number.isSafeInteger(end) || end > e.backing.size) return errParameter('transfer reads past the backing');
+    if (r.width === e.width) {
+      // Whole rows: source and destination are both one contiguous range.
+      e.backing.copyOut(offset, e.pixels, r.y * stride, end - offset);
+      return OK;
+    }
+    let dst = r.y * stride + r.x * 4;
+    let src = offset;
+    for (let h = 0; h < r.height; h++, src += stride, dst += stride) {
+      e.backing.copyOut(src, e.pixels, dst, rowBytes);
+    }
+    return OK;
+  }
+
+  /** @inheritDoc */
+  transferToHost3d(_resourceId: number, _t: Transfer3d): Result {
+    return errUnspec(NO_3D);
+  }
+
+  /** @inheritDoc */
+  transferFromHost3d(_resourceId: number, _t: Transfer3d): Result {
+    return errUnspec(NO_3D);
+  }
+
+  /** @inheritDoc */
+  readback(resourceId: number, r: Rect, dst: Uint8Array, dstStrideBytes: number, layout?: ScanoutLayout): boolean {
+    const e = this.entries.get(resourceId);
+    if (!e) return false;
+    if (r.width === 0 || r.height === 0) return true;
+    if ((r.height - 1) * dstStrideBytes + r.width * 4 > dst.byteLength) return false;
+    if (e.kind === '2d') {
+      if (r.x + r.width > e.width || r.y + r.height > e.height) return false;
+      for (let h = 0; h < r.height; h++) {
+        convertRowToRgba(e.format, e.pixels, (r.y + h) * e.strideBytes + r.x * 4, dst, h * dstStrideBytes, r.width);
+      }
+      return true;
+    }
+    if (!layout || !e.backing || bytesPerPixel(layout.format) === 0) return false;
+    if (r.x + r.width > layout.width || r.y + r.height > layout.height) return false;
+    const rowBytes = r.width * 4;
+    if (this.row.byteLength < rowBytes) this.row = new Uint8Array(rowBytes);
+    for (let h = 0; h < r.height; h++) {
+      const src = layout.offsetBytes + (r.y + h) * layout.strideBytes + r.x * 4;
+      if (src + rowBytes > e.size || !e.backing.copyOut(src, this.row, 0, rowBytes)) return false;
+      convertRowToRgba(layout.format, this.row, 0, dst, h * dstStrideBytes, r.width);
+    }
+    return true;
+  }
+
+  /** Guest blobs map as their guest pages (cached); the region decides how to expose them. */
+  mapBlob(resourceId: number): Result<BlobMapping> {
+    const e = this.entries.get(resourceId);
+    if (!e || e.kind !== 'blob' || !e.backing) return errParameter(`resource ${resourceId} is not a mappable blob`);
+    return ok({ size: e.size, mapInfo: VIRTIO_GPU_MAP_CACHE_CACHED, iovecs: e.backing.iovecs });
+  }
+
+  /** @inheritDoc */
+  unmapBlob(_resourceId: number): void {
+    // Guest pages stay the guest's: nothing to free.
+  }
+
+  /** @inheritDoc */
+  createContext(_ctxId: number, _capsetId: number, _debugName: string): Result {
+    return errUnspec(NO_3D);
+  }
+
+  /** @inheritDoc */
+  destroyContext(_ctxId: number): void {}
+
+  /** @inheritDoc */
+  contextAttachResource(_ctxId: number, _resourceId: number): Result {
+    return errUnspec(NO_3D);
+  }
+
+  /** @inheritDoc */
+  contextDetachResource(_ctxId: number, _resourceId: number): Result {
+    return errUnspec(NO_3D);
+  }
+
+  /** @inheritDoc */
+  submit(_ctxId: number, _commands: Uint8Array, _ringIdx: number | null): Result {
+    return errUnspec(NO_3D);
+  }
+
+  /** Every command already completed, so the fence retires now. */
+  createFence(fence: Fence): Result {
+    this.fenceHandler(fence);
+    return OK;
+  }
+
+  /** @inheritDoc */
+  getCapset(_capsetId: number, _version: number): Result<Uint8Array> {
+    return errParameter('no capsets');
+  }
+
+  /** @inheritDoc */
+  snapshot(): Renderer2DSnapshot {
+    const resources: Renderer2DSnapshot['resources'][number][] = [];
+    for (const [id, e] of this.entries) {
+      if (e.kind === '2d') resources.push({ id, kind: '2d', format: e.format, width: e.width, height: e.height, pixels: e.pixels.slice() });
+      else resources.push({ id, kind: 'blob', size: e.size });
+    }
+    return { kind: 'renderer-2d', resources };
+  }
+
+  /** @inheritDoc */
+  restore(state: unknown): Result {
+    const s = state as Renderer2DSnapshot | null;
+    if (!s || s.kind !== 'renderer-2d' || !Array.isArray(s.resources)) return errUnspec('not a Renderer2D snapshot');
+    this.entries.clear();
+    for (const r of s.resources) {
+      if (r.kind === '2d') {
+        const strideBytes = r.width * 4;
+        if (r.pixels.byteLength !== strideBytes * r.height) return errUnspec(`snapshot resource ${r.id}: pixel size`);
+        this.entries.set(r.id, { kind: '2d', format: r.format, width: r.width, height: r.height, strideBytes, pixels: r.pixels.slice(), backing: null });
+      } else {
+        this.entries.set(r.id, { kind: 'blob', size: r.size, backing: null });
+      }
+    }
+    return OK;
+  }
+
+  /** @inheritDoc */
+  reset(): void {
+    this.entries.clear();
+  }
+}

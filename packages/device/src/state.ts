@@ -1,0 +1,164 @@
+/**
+ * Everything the command handlers share: tables, renderer, guest memory, limits, negotiated
+ * features, scanouts, cursor, sink, host-visible region, log. The queue loop (device.ts) owns
+ * chains, fences and interrupts; handlers only see this.
+ */
+import type { GuestMemory } from '@virtio-gpu/virtqueue';
+import type { HostVisibleRegion } from './blob.js';
+import { ContextTable } from './contexts.js';
+import { hasFeature } from './features.js';
+import type { DeviceLimits } from './limits.js';
+import type { RateLimitedLog } from './log.js';
+import type { Renderer } from './renderer.js';
+import { ResourceTable, type ResourceRecord } from './resources.js';
+import type { CursorState, ScanoutSink, ScanoutState } from './scanouts.js';
+
+/** Shared device state for handlers. */
+export class DeviceState {
+  readonly resources: ResourceTable;
+  readonly contexts = new ContextTable();
+  /** Negotiated device features. */
+  features = 0n;
+  cursor: CursorState = { scanoutId: 0, x: 0, y: 0, hotX: 0, hotY: 0, resourceId: 0 };
+  /** Region unmaps not yet confirmed: while > 0 the control queue is paused. */
+  outstandingUnmaps = 0;
+  /** Bumped by reset, so late completions from before it touch nothing new. */
+  generation = 0;
+  /** Called when outstandingUnmaps drops to 0 (device resumes the control queue). */
+  onUnmapsDrained: () => void = () => {};
+
+  constructor(
+    readonly memory: GuestMemory,
+    readonly renderer: Renderer,
+    readonly limits: DeviceLimits,
+    readonly scanouts: ScanoutState[],
+    readonly sink: ScanoutSink | undefined,
+    readonly region: HostVisibleRegion | undefined,
+    readonly log: RateLimitedLog,
+    readonly random: (bytes: Uint8Array) => void,
+  ) {
+    this.resources = new ResourceTable(limits);
+  }
+
+  /** Whether feature `bit` was negotiated. */
+  has(bit: number): boolean {
+    return hasFeature(this.features, bit);
+  }
+
+  /** Report a scanout's source to the sink, shielding the device from a throwing sink. */
+  notifyScanout(scanoutId: number): void {
+    const s = this.scanouts[scanoutId];
+    this.callSink(() =>
+      this.sink?.scanoutChanged(
+        scanoutId,
+        s.resourceId === 0 ? null : { resourceId: s.resourceId, width: s.r.width, height: s.r.height, r: { ...s.r } },
+      ),
+    );
+  }
+
+  /** Call into the sink; a throw there is a host bug, logged and contained. */
+  callSink(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.log.log('error', `virtio-gpu: scanout sink threw: ${String(e)}`);
+    }
+  }
+
+  /** Take a resource off every scanout and the cursor that show it (UNREF, reset). */
+  detachFromScanouts(resourceId: number): void {
+    for (let i = 0; i < this.scanouts.length; i++) {
+      const s = this.scanouts[i];
+      if (s.resourceId !== resourceId) continue;
+      s.resourceId = 0;
+      s.r = { x: 0, y: 0, width: 0, height: 0 };
+      s.layout = null;
+      this.notifyScanout(i);
+    }
+    if (this.cursor.resourceId === resourceId) {
+      this.cursor = { ...this.cursor, resourceId: 0 };
+      const c = { ...this.cursor };
+      this.callSink(() => this.sink?.cursorChanged(c));
+    }
+  }
+
+  /**
+   * Unmap a mapped blob from the region and release the renderer's mapping only once the
+   * region confirmed (see blob.ts). `done` runs after the release. A region that fails (throws
+   * or rejects) may still reference the memory, so the renderer mapping is then leaked, never freed.
+   */
+  unmapBlob(res: ResourceRecord, done: () => void): void {
+    const map = res.map;
+    if (!map) {
+      done();
+      return;
+    }
+    if (map.state === 'unmapping') {
+      // Already on its way out (UNREF during UNMAP): chain onto the same confirmation.
+      const waiters = this.unmapWaiters.get(res) ?? [];
+      waiters.push(done);
+      this.unmapWaiters.set(res, waiters);
+      return;
+    }
+    map.state = 'unmapping';
+    this.outstandingUnmaps++;
+    let finished = false;
+    const finish = (release: boolean): void => {
+      if (finished) return;
+      finished = true;
+      if (release) {
+        try {
+          this.renderer.unmapBlob(res.id);
+        } catch (e) {
+          this.log.log('error', `virtio-gpu: renderer unmapBlob threw: ${String(e)}`);
+        }
+      }
+      res.map = null;
+      this.outstandingUnmaps--;
+      const waiters = this.unmapWaiters.get(res) ?? [];
+      this.unmapWaiters.delete(res);
+      done();
+      for (const w of waiters) w();
+      if (this.outstandingUnmaps === 0) this.onUnmapsDrained();
+    };
+    let pending: void | PromiseLike<void>;
+    try {
+      pending = this.region?.unmap(map.offset);
+    } catch (e) {
+      this.log.log('error', `virtio-gpu: host-visible region unmap threw: ${String(e)}; mapping leaked`);
+      finish(false);
+      return;
+    }
+    if (pending && typeof pending.then === 'function') {
+      pending.then(
+        () => finish(true),
+        (e: unknown) => {
+          this.log.log('error', `virtio-gpu: host-visible region unmap failed: ${String(e)}; mapping leaked`);
+          finish(false);
+        },
+      );
+    } else {
+      finish(true);
+    }
+  }
+
+  private readonly unmapWaiters = new Map<ResourceRecord, (() => void)[]>();
+
+  /**
+   * Free a resource: off scanouts and contexts, out of the renderer and the table. A mapped blob
+   * is unmapped first and freed only after the region confirmed; `done` runs when it is gone.
+   */
+  destroyResource(res: ResourceRecord, done: () => void): void {
+    res.dying = true;
+    this.detachFromScanouts(res.id);
+    for (const ctxId of res.contexts) this.contexts.get(ctxId)?.resources.delete(res.id);
+    res.contexts.clear();
+    this.unmapBlob(res, () => {
+      if (this.resources.peek(res.id) === res) {
+        this.renderer.destroyResource(res.id);
+        this.resources.remove(res.id);
+      }
+      done();
+    });
+  }
+}
