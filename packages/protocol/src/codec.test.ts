@@ -48,6 +48,23 @@ group('round trip', () => {
     });
   }
 
+  it('encoders write every byte of their span (a dirty buffer gives the same bytes as a clean one)', () => {
+    for (const cmd of SAMPLE_COMMANDS) {
+      const clean = new Uint8Array(commandSize(cmd));
+      const dirty = new Uint8Array(commandSize(cmd)).fill(0xee);
+      encodeCommand(cmd, clean);
+      encodeCommand(cmd, dirty);
+      expect(dirty, C.commandName(cmd.type)).toEqual(clean);
+    }
+    for (const resp of [...SAMPLE_RESPONSES, { type: C.VIRTIO_GPU_RESP_OK_DISPLAY_INFO, hdr: hdr(0), pmodes: [] } as const]) {
+      const clean = new Uint8Array(responseSize(resp));
+      const dirty = new Uint8Array(responseSize(resp)).fill(0xee);
+      encodeResponse(resp, clean);
+      encodeResponse(resp, dirty);
+      expect(dirty, C.responseName(resp.type)).toEqual(clean);
+    }
+  });
+
   it('64-bit values survive exactly, including 2^64-1', () => {
     const cmd: Command = {
       type: C.VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB,

@@ -3,8 +3,8 @@
  *
  * The bytes come from a hostile guest: every decoder returns a typed error instead of throwing,
  * and a try/catch turns any remaining fault (a bug, a detached buffer) into an error result too.
- * Hot-path rules (STYLE.md): at most one DataView per call (cached across calls, see view.ts),
- * one bounds check per struct, no allocation per field; trailing payloads are views, not copies.
+ * Hot-path rules (STYLE.md): no DataView at all (byte reads, see view.ts), one bounds check per
+ * struct, no allocation per field; trailing payloads are views, not copies.
  */
 import * as C from './constants.js';
 import {
@@ -37,7 +37,7 @@ import {
   type Rect,
 } from './layouts.js';
 import type { DecodeError, DecodeResponseResult, DecodeResult, HdrOnlyResponseType, Response } from './types.js';
-import { readU64, viewOf } from './view.js';
+import { readU64, u32 } from './view.js';
 
 /** Longest debug_name the spec allows in CTX_CREATE (char debug_name[64]). */
 export const CTX_DEBUG_NAME_MAX = 64;
@@ -61,30 +61,30 @@ function spanError(bytes: Uint8Array, offset: number, length: number | undefined
   return fail('short', `offset ${offset} / length ${String(length)} outside the ${bytes.length}-byte input`);
 }
 
-function readHdr(v: DataView, at: number): CtrlHdr {
+function readHdr(bytes: Uint8Array, at: number): CtrlHdr {
   return {
-    type: v.getUint32(at, true),
-    flags: v.getUint32(at + CtrlHdr.flags, true),
-    fenceId: readU64(v, at + CtrlHdr.fenceId),
-    ctxId: v.getUint32(at + CtrlHdr.ctxId, true),
-    ringIdx: v.getUint8(at + CtrlHdr.ringIdx),
+    type: u32(bytes, at),
+    flags: u32(bytes, at + CtrlHdr.flags),
+    fenceId: readU64(bytes, at + CtrlHdr.fenceId),
+    ctxId: u32(bytes, at + CtrlHdr.ctxId),
+    ringIdx: bytes[at + CtrlHdr.ringIdx],
   };
 }
 
-function readRect(v: DataView, at: number): Rect {
+function readRect(bytes: Uint8Array, at: number): Rect {
   return {
-    x: v.getUint32(at, true),
-    y: v.getUint32(at + 4, true),
-    width: v.getUint32(at + 8, true),
-    height: v.getUint32(at + 12, true),
+    x: u32(bytes, at),
+    y: u32(bytes, at + 4),
+    width: u32(bytes, at + 8),
+    height: u32(bytes, at + 12),
   };
 }
 
-function readEntries(v: DataView, at: number, n: number): { addr: bigint; length: number }[] {
+function readEntries(bytes: Uint8Array, at: number, n: number): { addr: bigint; length: number }[] {
   const entries = new Array<{ addr: bigint; length: number }>(n);
   for (let i = 0; i < n; i++) {
     const p = at + i * MemEntry.SIZE;
-    entries[i] = { addr: readU64(v, p), length: v.getUint32(p + MemEntry.length, true) };
+    entries[i] = { addr: readU64(bytes, p), length: u32(bytes, p + MemEntry.length) };
   }
   return entries;
 }
@@ -145,7 +145,7 @@ export function commandStructSize(type: number): number {
 /** hdr.type of the command or response at `offset`, or -1 when fewer than 24 bytes are there. */
 export function peekType(bytes: Uint8Array, offset = 0): number {
   if (!Number.isInteger(offset) || offset < 0 || bytes.length - offset < CtrlHdr.SIZE) return -1;
-  return viewOf(bytes).getUint32(bytes.byteOffset + offset, true);
+  return u32(bytes, offset);
 }
 
 /** The ctrl header at `offset`, or null when fewer than 24 bytes are there. Never throws. */
@@ -153,7 +153,7 @@ export function decodeHeader(bytes: Uint8Array, offset = 0, length?: number): Ct
   try {
     const len = span(bytes, offset, length);
     if (len < CtrlHdr.SIZE) return null;
-    return readHdr(viewOf(bytes), bytes.byteOffset + offset);
+    return readHdr(bytes, offset);
   } catch {
     return null;
   }
@@ -177,13 +177,12 @@ export function decodeCommand(bytes: Uint8Array, offset = 0, length?: number): D
 
 function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): DecodeResult {
   if (len < CtrlHdr.SIZE) return fail('short', `${len} bytes, a command needs at least ${CtrlHdr.SIZE}`);
-  const v = viewOf(bytes);
-  const at = bytes.byteOffset + offset;
-  const type = v.getUint32(at, true);
+  const at = offset;
+  const type = u32(bytes, at);
   const need = Object.hasOwn(COMMAND_STRUCT_SIZE, type) ? COMMAND_STRUCT_SIZE[type] : -1;
   if (need < 0) return fail('unknown-type', `unknown command type 0x${type.toString(16)}`, type);
   if (len < need) return fail('short', `${len} bytes, ${C.commandName(type)} needs ${need}`, type);
-  const hdr = readHdr(v, at);
+  const hdr = readHdr(bytes, at);
   switch (type) {
     case C.VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
     case C.VIRTIO_GPU_CMD_CTX_DESTROY:
@@ -194,10 +193,10 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: {
           type,
           hdr,
-          resourceId: v.getUint32(at + ResourceCreate2d.resourceId, true),
-          format: v.getUint32(at + ResourceCreate2d.format, true),
-          width: v.getUint32(at + ResourceCreate2d.width, true),
-          height: v.getUint32(at + ResourceCreate2d.height, true),
+          resourceId: u32(bytes, at + ResourceCreate2d.resourceId),
+          format: u32(bytes, at + ResourceCreate2d.format),
+          width: u32(bytes, at + ResourceCreate2d.width),
+          height: u32(bytes, at + ResourceCreate2d.height),
         },
       };
     // resource_unref, detach_backing, assign_uuid, unmap_blob and ctx_resource share one layout.
@@ -212,8 +211,8 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: {
           type,
           hdr,
-          resourceId: v.getUint32(at + ResourceUnref.resourceId, true),
-          padding: v.getUint32(at + ResourceUnref.padding, true),
+          resourceId: u32(bytes, at + ResourceUnref.resourceId),
+          padding: u32(bytes, at + ResourceUnref.padding),
         },
       };
     case C.VIRTIO_GPU_CMD_SET_SCANOUT:
@@ -222,9 +221,9 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: {
           type,
           hdr,
-          r: readRect(v, at + SetScanout.r),
-          scanoutId: v.getUint32(at + SetScanout.scanoutId, true),
-          resourceId: v.getUint32(at + SetScanout.resourceId, true),
+          r: readRect(bytes, at + SetScanout.r),
+          scanoutId: u32(bytes, at + SetScanout.scanoutId),
+          resourceId: u32(bytes, at + SetScanout.resourceId),
         },
       };
     case C.VIRTIO_GPU_CMD_RESOURCE_FLUSH:
@@ -233,9 +232,9 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: {
           type,
           hdr,
-          r: readRect(v, at + ResourceFlush.r),
-          resourceId: v.getUint32(at + ResourceFlush.resourceId, true),
-          padding: v.getUint32(at + ResourceFlush.padding, true),
+          r: readRect(bytes, at + ResourceFlush.r),
+          resourceId: u32(bytes, at + ResourceFlush.resourceId),
+          padding: u32(bytes, at + ResourceFlush.padding),
         },
       };
     case C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D:
@@ -244,14 +243,14 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: {
           type,
           hdr,
-          r: readRect(v, at + TransferToHost2d.r),
-          offset: readU64(v, at + TransferToHost2d.offset),
-          resourceId: v.getUint32(at + TransferToHost2d.resourceId, true),
-          padding: v.getUint32(at + TransferToHost2d.padding, true),
+          r: readRect(bytes, at + TransferToHost2d.r),
+          offset: readU64(bytes, at + TransferToHost2d.offset),
+          resourceId: u32(bytes, at + TransferToHost2d.resourceId),
+          padding: u32(bytes, at + TransferToHost2d.padding),
         },
       };
     case C.VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING: {
-      const nrEntries = v.getUint32(at + ResourceAttachBacking.nrEntries, true);
+      const nrEntries = u32(bytes, at + ResourceAttachBacking.nrEntries);
       // Spec §5.7.6.8: nr_entries virtio_gpu_mem_entry follow; never trust the count past the bytes.
       if (nrEntries > (len - ResourceAttachBacking.SIZE) / MemEntry.SIZE) {
         return fail('inconsistent', `nr_entries ${nrEntries} but room for ${Math.floor((len - ResourceAttachBacking.SIZE) / MemEntry.SIZE)}`, type);
@@ -261,9 +260,9 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: {
           type,
           hdr,
-          resourceId: v.getUint32(at + ResourceAttachBacking.resourceId, true),
+          resourceId: u32(bytes, at + ResourceAttachBacking.resourceId),
           nrEntries,
-          entries: readEntries(v, at + ResourceAttachBacking.SIZE, nrEntries),
+          entries: readEntries(bytes, at + ResourceAttachBacking.SIZE, nrEntries),
         },
       };
     }
@@ -273,8 +272,8 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: {
           type,
           hdr,
-          capsetIndex: v.getUint32(at + GetCapsetInfo.capsetIndex, true),
-          padding: v.getUint32(at + GetCapsetInfo.padding, true),
+          capsetIndex: u32(bytes, at + GetCapsetInfo.capsetIndex),
+          padding: u32(bytes, at + GetCapsetInfo.padding),
         },
       };
     case C.VIRTIO_GPU_CMD_GET_CAPSET:
@@ -283,8 +282,8 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: {
           type,
           hdr,
-          capsetId: v.getUint32(at + GetCapset.capsetId, true),
-          capsetVersion: v.getUint32(at + GetCapset.capsetVersion, true),
+          capsetId: u32(bytes, at + GetCapset.capsetId),
+          capsetVersion: u32(bytes, at + GetCapset.capsetVersion),
         },
       };
     case C.VIRTIO_GPU_CMD_GET_EDID:
@@ -293,12 +292,12 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: {
           type,
           hdr,
-          scanout: v.getUint32(at + GetEdid.scanout, true),
-          padding: v.getUint32(at + GetEdid.padding, true),
+          scanout: u32(bytes, at + GetEdid.scanout),
+          padding: u32(bytes, at + GetEdid.padding),
         },
       };
     case C.VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB: {
-      const nrEntries = v.getUint32(at + ResourceCreateBlob.nrEntries, true);
+      const nrEntries = u32(bytes, at + ResourceCreateBlob.nrEntries);
       if (nrEntries > (len - ResourceCreateBlob.SIZE) / MemEntry.SIZE) {
         return fail('inconsistent', `nr_entries ${nrEntries} but room for ${Math.floor((len - ResourceCreateBlob.SIZE) / MemEntry.SIZE)}`, type);
       }
@@ -307,13 +306,13 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: {
           type,
           hdr,
-          resourceId: v.getUint32(at + ResourceCreateBlob.resourceId, true),
-          blobMem: v.getUint32(at + ResourceCreateBlob.blobMem, true),
-          blobFlags: v.getUint32(at + ResourceCreateBlob.blobFlags, true),
+          resourceId: u32(bytes, at + ResourceCreateBlob.resourceId),
+          blobMem: u32(bytes, at + ResourceCreateBlob.blobMem),
+          blobFlags: u32(bytes, at + ResourceCreateBlob.blobFlags),
           nrEntries,
-          blobId: readU64(v, at + ResourceCreateBlob.blobId),
-          size: readU64(v, at + ResourceCreateBlob.size),
-          entries: readEntries(v, at + ResourceCreateBlob.SIZE, nrEntries),
+          blobId: readU64(bytes, at + ResourceCreateBlob.blobId),
+          size: readU64(bytes, at + ResourceCreateBlob.size),
+          entries: readEntries(bytes, at + ResourceCreateBlob.SIZE, nrEntries),
         },
       };
     }
@@ -325,20 +324,20 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: {
           type,
           hdr,
-          r: readRect(v, at + SetScanoutBlob.r),
-          scanoutId: v.getUint32(at + SetScanoutBlob.scanoutId, true),
-          resourceId: v.getUint32(at + SetScanoutBlob.resourceId, true),
-          width: v.getUint32(at + SetScanoutBlob.width, true),
-          height: v.getUint32(at + SetScanoutBlob.height, true),
-          format: v.getUint32(at + SetScanoutBlob.format, true),
-          padding: v.getUint32(at + SetScanoutBlob.padding, true),
-          strides: [v.getUint32(s, true), v.getUint32(s + 4, true), v.getUint32(s + 8, true), v.getUint32(s + 12, true)],
-          offsets: [v.getUint32(o, true), v.getUint32(o + 4, true), v.getUint32(o + 8, true), v.getUint32(o + 12, true)],
+          r: readRect(bytes, at + SetScanoutBlob.r),
+          scanoutId: u32(bytes, at + SetScanoutBlob.scanoutId),
+          resourceId: u32(bytes, at + SetScanoutBlob.resourceId),
+          width: u32(bytes, at + SetScanoutBlob.width),
+          height: u32(bytes, at + SetScanoutBlob.height),
+          format: u32(bytes, at + SetScanoutBlob.format),
+          padding: u32(bytes, at + SetScanoutBlob.padding),
+          strides: [u32(bytes, s), u32(bytes, s + 4), u32(bytes, s + 8), u32(bytes, s + 12)],
+          offsets: [u32(bytes, o), u32(bytes, o + 4), u32(bytes, o + 8), u32(bytes, o + 12)],
         },
       };
     }
     case C.VIRTIO_GPU_CMD_CTX_CREATE: {
-      const nlen = v.getUint32(at + CtxCreate.nlen, true);
+      const nlen = u32(bytes, at + CtxCreate.nlen);
       if (nlen > CTX_DEBUG_NAME_MAX) return fail('inconsistent', `nlen ${nlen} > ${CTX_DEBUG_NAME_MAX}`, type);
       return {
         ok: true,
@@ -346,7 +345,7 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
           type,
           hdr,
           nlen,
-          contextInit: v.getUint32(at + CtxCreate.contextInit, true),
+          contextInit: u32(bytes, at + CtxCreate.contextInit),
           debugName: readName(bytes, offset + CtxCreate.debugName, nlen),
         },
       };
@@ -357,18 +356,18 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: {
           type,
           hdr,
-          resourceId: v.getUint32(at + ResourceCreate3d.resourceId, true),
-          target: v.getUint32(at + ResourceCreate3d.target, true),
-          format: v.getUint32(at + ResourceCreate3d.format, true),
-          bind: v.getUint32(at + ResourceCreate3d.bind, true),
-          width: v.getUint32(at + ResourceCreate3d.width, true),
-          height: v.getUint32(at + ResourceCreate3d.height, true),
-          depth: v.getUint32(at + ResourceCreate3d.depth, true),
-          arraySize: v.getUint32(at + ResourceCreate3d.arraySize, true),
-          lastLevel: v.getUint32(at + ResourceCreate3d.lastLevel, true),
-          nrSamples: v.getUint32(at + ResourceCreate3d.nrSamples, true),
-          flags: v.getUint32(at + ResourceCreate3d.flags, true),
-          padding: v.getUint32(at + ResourceCreate3d.padding, true),
+          resourceId: u32(bytes, at + ResourceCreate3d.resourceId),
+          target: u32(bytes, at + ResourceCreate3d.target),
+          format: u32(bytes, at + ResourceCreate3d.format),
+          bind: u32(bytes, at + ResourceCreate3d.bind),
+          width: u32(bytes, at + ResourceCreate3d.width),
+          height: u32(bytes, at + ResourceCreate3d.height),
+          depth: u32(bytes, at + ResourceCreate3d.depth),
+          arraySize: u32(bytes, at + ResourceCreate3d.arraySize),
+          lastLevel: u32(bytes, at + ResourceCreate3d.lastLevel),
+          nrSamples: u32(bytes, at + ResourceCreate3d.nrSamples),
+          flags: u32(bytes, at + ResourceCreate3d.flags),
+          padding: u32(bytes, at + ResourceCreate3d.padding),
         },
       };
     case C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
@@ -380,28 +379,28 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
           type,
           hdr,
           box: {
-            x: v.getUint32(b, true),
-            y: v.getUint32(b + 4, true),
-            z: v.getUint32(b + 8, true),
-            w: v.getUint32(b + 12, true),
-            h: v.getUint32(b + 16, true),
-            d: v.getUint32(b + 20, true),
+            x: u32(bytes, b),
+            y: u32(bytes, b + 4),
+            z: u32(bytes, b + 8),
+            w: u32(bytes, b + 12),
+            h: u32(bytes, b + 16),
+            d: u32(bytes, b + 20),
           },
-          offset: readU64(v, at + TransferHost3d.offset),
-          resourceId: v.getUint32(at + TransferHost3d.resourceId, true),
-          level: v.getUint32(at + TransferHost3d.level, true),
-          stride: v.getUint32(at + TransferHost3d.stride, true),
-          layerStride: v.getUint32(at + TransferHost3d.layerStride, true),
+          offset: readU64(bytes, at + TransferHost3d.offset),
+          resourceId: u32(bytes, at + TransferHost3d.resourceId),
+          level: u32(bytes, at + TransferHost3d.level),
+          stride: u32(bytes, at + TransferHost3d.stride),
+          layerStride: u32(bytes, at + TransferHost3d.layerStride),
         },
       };
     }
     case C.VIRTIO_GPU_CMD_SUBMIT_3D: {
-      const size = v.getUint32(at + CmdSubmit.size, true);
+      const size = u32(bytes, at + CmdSubmit.size);
       if (size > len - CmdSubmit.SIZE) return fail('inconsistent', `submit size ${size} but ${len - CmdSubmit.SIZE} bytes follow`, type);
       const start = offset + CmdSubmit.SIZE;
       return {
         ok: true,
-        cmd: { type, hdr, size, padding: v.getUint32(at + CmdSubmit.padding, true), data: bytes.subarray(start, start + size) },
+        cmd: { type, hdr, size, padding: u32(bytes, at + CmdSubmit.padding), data: bytes.subarray(start, start + size) },
       };
     }
     case C.VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB:
@@ -410,9 +409,9 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: {
           type,
           hdr,
-          resourceId: v.getUint32(at + ResourceMapBlob.resourceId, true),
-          padding: v.getUint32(at + ResourceMapBlob.padding, true),
-          offset: readU64(v, at + ResourceMapBlob.offset),
+          resourceId: u32(bytes, at + ResourceMapBlob.resourceId),
+          padding: u32(bytes, at + ResourceMapBlob.padding),
+          offset: readU64(bytes, at + ResourceMapBlob.offset),
         },
       };
     case C.VIRTIO_GPU_CMD_UPDATE_CURSOR:
@@ -423,11 +422,11 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: {
           type,
           hdr,
-          pos: { scanoutId: v.getUint32(p, true), x: v.getUint32(p + 4, true), y: v.getUint32(p + 8, true), padding: v.getUint32(p + 12, true) },
-          resourceId: v.getUint32(at + UpdateCursor.resourceId, true),
-          hotX: v.getUint32(at + UpdateCursor.hotX, true),
-          hotY: v.getUint32(at + UpdateCursor.hotY, true),
-          padding: v.getUint32(at + UpdateCursor.padding, true),
+          pos: { scanoutId: u32(bytes, p), x: u32(bytes, p + 4), y: u32(bytes, p + 8), padding: u32(bytes, p + 12) },
+          resourceId: u32(bytes, at + UpdateCursor.resourceId),
+          hotX: u32(bytes, at + UpdateCursor.hotX),
+          hotY: u32(bytes, at + UpdateCursor.hotY),
+          padding: u32(bytes, at + UpdateCursor.padding),
         },
       };
     }
@@ -475,20 +474,19 @@ export function decodeResponse(bytes: Uint8Array, offset = 0, length?: number): 
 
 function decodeResponseAt(bytes: Uint8Array, offset: number, len: number): DecodeResponseResult {
   if (len < CtrlHdr.SIZE) return fail('short', `${len} bytes, a response needs at least ${CtrlHdr.SIZE}`);
-  const v = viewOf(bytes);
-  const at = bytes.byteOffset + offset;
-  const type = v.getUint32(at, true);
+  const at = offset;
+  const type = u32(bytes, at);
   const need = Object.hasOwn(RESPONSE_STRUCT_SIZE, type) ? RESPONSE_STRUCT_SIZE[type] : -1;
   if (need < 0) return fail('unknown-type', `unknown response type 0x${type.toString(16)}`, type);
   if (len < need) return fail('short', `${len} bytes, ${C.responseName(type)} needs ${need}`, type);
-  const hdr = readHdr(v, at);
+  const hdr = readHdr(bytes, at);
   let resp: Response;
   switch (type) {
     case C.VIRTIO_GPU_RESP_OK_DISPLAY_INFO: {
       const pmodes = new Array<DisplayOne>(C.VIRTIO_GPU_MAX_SCANOUTS);
       for (let i = 0; i < C.VIRTIO_GPU_MAX_SCANOUTS; i++) {
         const p = at + RespDisplayInfo.pmodes + i * 24;
-        pmodes[i] = { r: readRect(v, p), enabled: v.getUint32(p + 16, true), flags: v.getUint32(p + 20, true) };
+        pmodes[i] = { r: readRect(bytes, p), enabled: u32(bytes, p + 16), flags: u32(bytes, p + 20) };
       }
       resp = { type, hdr, pmodes };
       break;
@@ -497,20 +495,20 @@ function decodeResponseAt(bytes: Uint8Array, offset: number, len: number): Decod
       resp = {
         type,
         hdr,
-        capsetId: v.getUint32(at + RespCapsetInfo.capsetId, true),
-        capsetMaxVersion: v.getUint32(at + RespCapsetInfo.capsetMaxVersion, true),
-        capsetMaxSize: v.getUint32(at + RespCapsetInfo.capsetMaxSize, true),
-        padding: v.getUint32(at + RespCapsetInfo.padding, true),
+        capsetId: u32(bytes, at + RespCapsetInfo.capsetId),
+        capsetMaxVersion: u32(bytes, at + RespCapsetInfo.capsetMaxVersion),
+        capsetMaxSize: u32(bytes, at + RespCapsetInfo.capsetMaxSize),
+        padding: u32(bytes, at + RespCapsetInfo.padding),
       };
       break;
     case C.VIRTIO_GPU_RESP_OK_CAPSET:
       resp = { type, hdr, data: bytes.subarray(offset + CtrlHdr.SIZE, offset + len) };
       break;
     case C.VIRTIO_GPU_RESP_OK_EDID: {
-      const size = v.getUint32(at + RespEdid.size, true);
+      const size = u32(bytes, at + RespEdid.size);
       if (size > EDID_MAX) return fail('inconsistent', `edid size ${size} > ${EDID_MAX}`, type);
       const start = offset + RespEdid.edid;
-      resp = { type, hdr, size, padding: v.getUint32(at + RespEdid.padding, true), edid: bytes.subarray(start, start + size) };
+      resp = { type, hdr, size, padding: u32(bytes, at + RespEdid.padding), edid: bytes.subarray(start, start + size) };
       break;
     }
     case C.VIRTIO_GPU_RESP_OK_RESOURCE_UUID: {
@@ -522,8 +520,8 @@ function decodeResponseAt(bytes: Uint8Array, offset: number, len: number): Decod
       resp = {
         type,
         hdr,
-        mapInfo: v.getUint32(at + RespMapInfo.mapInfo, true),
-        padding: v.getUint32(at + RespMapInfo.padding, true),
+        mapInfo: u32(bytes, at + RespMapInfo.mapInfo),
+        padding: u32(bytes, at + RespMapInfo.padding),
       };
       break;
     default:

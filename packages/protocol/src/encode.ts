@@ -10,7 +10,8 @@
  * Header fields are written as given, even when they disagree with the payload (nr_entries vs
  * entries.length, SUBMIT_3D size vs data.length, nlen vs the name): tests and fuzzers need to
  * build such commands. `type` comes from `cmd.type`; `hdr.type` is ignored. Every byte of the
- * encoded span is written (padding as the optional `padding` value or 0).
+ * encoded span is written (padding as the optional `padding` value or 0), so a reused buffer
+ * never leaks old bytes.
  */
 import * as C from './constants.js';
 import { CTX_DEBUG_NAME_MAX, EDID_MAX } from './decode.js';
@@ -44,7 +45,7 @@ import {
   type Rect as RectT,
 } from './layouts.js';
 import type { Command, Response } from './types.js';
-import { viewOf, writeU64 } from './view.js';
+import { w32, writeU64 } from './view.js';
 
 let utf8: TextEncoder | undefined;
 function nameBytes(name: string): Uint8Array {
@@ -135,33 +136,36 @@ function room(out: Uint8Array, offset: number, size: number): void {
   }
 }
 
-function writeHdr(v: DataView, at: number, type: number, hdr: Hdr): void {
-  v.setUint32(at, type, true);
-  v.setUint32(at + CtrlHdr.flags, hdr.flags, true);
-  writeU64(v, at + CtrlHdr.fenceId, hdr.fenceId);
-  v.setUint32(at + CtrlHdr.ctxId, hdr.ctxId, true);
-  v.setUint8(at + CtrlHdr.ringIdx, hdr.ringIdx);
-  // padding[3]: zero (the span was cleared before).
+function writeHdr(out: Uint8Array, at: number, type: number, hdr: Hdr): void {
+  w32(out, at, type);
+  w32(out, at + CtrlHdr.flags, hdr.flags);
+  writeU64(out, at + CtrlHdr.fenceId, hdr.fenceId);
+  w32(out, at + CtrlHdr.ctxId, hdr.ctxId);
+  out[at + CtrlHdr.ringIdx] = hdr.ringIdx;
+  out[at + CtrlHdr.padding] = 0;
+  out[at + CtrlHdr.padding + 1] = 0;
+  out[at + CtrlHdr.padding + 2] = 0;
 }
 
-function writeRect(v: DataView, at: number, r: RectT): void {
-  v.setUint32(at, r.x, true);
-  v.setUint32(at + 4, r.y, true);
-  v.setUint32(at + 8, r.width, true);
-  v.setUint32(at + 12, r.height, true);
+function writeRect(out: Uint8Array, at: number, r: RectT): void {
+  w32(out, at, r.x);
+  w32(out, at + 4, r.y);
+  w32(out, at + 8, r.width);
+  w32(out, at + 12, r.height);
 }
 
-function writeEntries(v: DataView, at: number, entries: Entry[]): void {
+function writeEntries(out: Uint8Array, at: number, entries: Entry[]): void {
   for (let i = 0; i < entries.length; i++) {
     const p = at + i * MemEntry.SIZE;
-    writeU64(v, p, entries[i].addr);
-    v.setUint32(p + MemEntry.length, entries[i].length, true);
+    writeU64(out, p, entries[i].addr);
+    w32(out, p + MemEntry.length, entries[i].length);
+    w32(out, p + MemEntry.padding, 0);
   }
 }
 
-function writeU32s(v: DataView, at: number, values: number[], what: string): void {
+function writeU32s(out: Uint8Array, at: number, values: number[], what: string): void {
   if (values.length !== 4) throw new RangeError(`${what} needs 4 values, got ${values.length}`);
-  for (let i = 0; i < 4; i++) v.setUint32(at + i * 4, values[i], true);
+  for (let i = 0; i < 4; i++) w32(out, at + i * 4, values[i]);
 }
 
 /**
@@ -171,19 +175,17 @@ function writeU32s(v: DataView, at: number, values: number[], what: string): voi
 export function encodeCommand(cmd: Command, out: Uint8Array, offset = 0): number {
   const size = commandSize(cmd);
   room(out, offset, size);
-  const v = viewOf(out);
-  const at = out.byteOffset + offset;
-  out.fill(0, offset, offset + size);
-  writeHdr(v, at, cmd.type, cmd.hdr);
+  const at = offset;
+  writeHdr(out, at, cmd.type, cmd.hdr);
   switch (cmd.type) {
     case C.VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
     case C.VIRTIO_GPU_CMD_CTX_DESTROY:
       break;
     case C.VIRTIO_GPU_CMD_RESOURCE_CREATE_2D:
-      v.setUint32(at + ResourceCreate2d.resourceId, cmd.resourceId, true);
-      v.setUint32(at + ResourceCreate2d.format, cmd.format, true);
-      v.setUint32(at + ResourceCreate2d.width, cmd.width, true);
-      v.setUint32(at + ResourceCreate2d.height, cmd.height, true);
+      w32(out, at + ResourceCreate2d.resourceId, cmd.resourceId);
+      w32(out, at + ResourceCreate2d.format, cmd.format);
+      w32(out, at + ResourceCreate2d.width, cmd.width);
+      w32(out, at + ResourceCreate2d.height, cmd.height);
       break;
     case C.VIRTIO_GPU_CMD_RESOURCE_UNREF:
     case C.VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING:
@@ -191,118 +193,122 @@ export function encodeCommand(cmd: Command, out: Uint8Array, offset = 0): number
     case C.VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
     case C.VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
     case C.VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
-      v.setUint32(at + ResourceUnref.resourceId, cmd.resourceId, true);
-      v.setUint32(at + ResourceUnref.padding, cmd.padding ?? 0, true);
+      w32(out, at + ResourceUnref.resourceId, cmd.resourceId);
+      w32(out, at + ResourceUnref.padding, cmd.padding ?? 0);
       break;
     case C.VIRTIO_GPU_CMD_SET_SCANOUT:
-      writeRect(v, at + SetScanout.r, cmd.r);
-      v.setUint32(at + SetScanout.scanoutId, cmd.scanoutId, true);
-      v.setUint32(at + SetScanout.resourceId, cmd.resourceId, true);
+      writeRect(out, at + SetScanout.r, cmd.r);
+      w32(out, at + SetScanout.scanoutId, cmd.scanoutId);
+      w32(out, at + SetScanout.resourceId, cmd.resourceId);
       break;
     case C.VIRTIO_GPU_CMD_RESOURCE_FLUSH:
-      writeRect(v, at + ResourceFlush.r, cmd.r);
-      v.setUint32(at + ResourceFlush.resourceId, cmd.resourceId, true);
-      v.setUint32(at + ResourceFlush.padding, cmd.padding ?? 0, true);
+      writeRect(out, at + ResourceFlush.r, cmd.r);
+      w32(out, at + ResourceFlush.resourceId, cmd.resourceId);
+      w32(out, at + ResourceFlush.padding, cmd.padding ?? 0);
       break;
     case C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D:
-      writeRect(v, at + TransferToHost2d.r, cmd.r);
-      writeU64(v, at + TransferToHost2d.offset, cmd.offset);
-      v.setUint32(at + TransferToHost2d.resourceId, cmd.resourceId, true);
-      v.setUint32(at + TransferToHost2d.padding, cmd.padding ?? 0, true);
+      writeRect(out, at + TransferToHost2d.r, cmd.r);
+      writeU64(out, at + TransferToHost2d.offset, cmd.offset);
+      w32(out, at + TransferToHost2d.resourceId, cmd.resourceId);
+      w32(out, at + TransferToHost2d.padding, cmd.padding ?? 0);
       break;
     case C.VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING:
-      v.setUint32(at + ResourceAttachBacking.resourceId, cmd.resourceId, true);
-      v.setUint32(at + ResourceAttachBacking.nrEntries, cmd.nrEntries, true);
-      writeEntries(v, at + ResourceAttachBacking.SIZE, cmd.entries);
+      w32(out, at + ResourceAttachBacking.resourceId, cmd.resourceId);
+      w32(out, at + ResourceAttachBacking.nrEntries, cmd.nrEntries);
+      writeEntries(out, at + ResourceAttachBacking.SIZE, cmd.entries);
       break;
     case C.VIRTIO_GPU_CMD_GET_CAPSET_INFO:
-      v.setUint32(at + GetCapsetInfo.capsetIndex, cmd.capsetIndex, true);
-      v.setUint32(at + GetCapsetInfo.padding, cmd.padding ?? 0, true);
+      w32(out, at + GetCapsetInfo.capsetIndex, cmd.capsetIndex);
+      w32(out, at + GetCapsetInfo.padding, cmd.padding ?? 0);
       break;
     case C.VIRTIO_GPU_CMD_GET_CAPSET:
-      v.setUint32(at + GetCapset.capsetId, cmd.capsetId, true);
-      v.setUint32(at + GetCapset.capsetVersion, cmd.capsetVersion, true);
+      w32(out, at + GetCapset.capsetId, cmd.capsetId);
+      w32(out, at + GetCapset.capsetVersion, cmd.capsetVersion);
       break;
     case C.VIRTIO_GPU_CMD_GET_EDID:
-      v.setUint32(at + GetEdid.scanout, cmd.scanout, true);
-      v.setUint32(at + GetEdid.padding, cmd.padding ?? 0, true);
+      w32(out, at + GetEdid.scanout, cmd.scanout);
+      w32(out, at + GetEdid.padding, cmd.padding ?? 0);
       break;
     case C.VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB:
-      v.setUint32(at + ResourceCreateBlob.resourceId, cmd.resourceId, true);
-      v.setUint32(at + ResourceCreateBlob.blobMem, cmd.blobMem, true);
-      v.setUint32(at + ResourceCreateBlob.blobFlags, cmd.blobFlags, true);
-      v.setUint32(at + ResourceCreateBlob.nrEntries, cmd.nrEntries, true);
-      writeU64(v, at + ResourceCreateBlob.blobId, cmd.blobId);
-      writeU64(v, at + ResourceCreateBlob.size, cmd.size);
-      writeEntries(v, at + ResourceCreateBlob.SIZE, cmd.entries);
+      w32(out, at + ResourceCreateBlob.resourceId, cmd.resourceId);
+      w32(out, at + ResourceCreateBlob.blobMem, cmd.blobMem);
+      w32(out, at + ResourceCreateBlob.blobFlags, cmd.blobFlags);
+      w32(out, at + ResourceCreateBlob.nrEntries, cmd.nrEntries);
+      writeU64(out, at + ResourceCreateBlob.blobId, cmd.blobId);
+      writeU64(out, at + ResourceCreateBlob.size, cmd.size);
+      writeEntries(out, at + ResourceCreateBlob.SIZE, cmd.entries);
       break;
     case C.VIRTIO_GPU_CMD_SET_SCANOUT_BLOB:
-      writeRect(v, at + SetScanoutBlob.r, cmd.r);
-      v.setUint32(at + SetScanoutBlob.scanoutId, cmd.scanoutId, true);
-      v.setUint32(at + SetScanoutBlob.resourceId, cmd.resourceId, true);
-      v.setUint32(at + SetScanoutBlob.width, cmd.width, true);
-      v.setUint32(at + SetScanoutBlob.height, cmd.height, true);
-      v.setUint32(at + SetScanoutBlob.format, cmd.format, true);
-      v.setUint32(at + SetScanoutBlob.padding, cmd.padding ?? 0, true);
-      writeU32s(v, at + SetScanoutBlob.strides, cmd.strides, 'strides');
-      writeU32s(v, at + SetScanoutBlob.offsets, cmd.offsets, 'offsets');
+      writeRect(out, at + SetScanoutBlob.r, cmd.r);
+      w32(out, at + SetScanoutBlob.scanoutId, cmd.scanoutId);
+      w32(out, at + SetScanoutBlob.resourceId, cmd.resourceId);
+      w32(out, at + SetScanoutBlob.width, cmd.width);
+      w32(out, at + SetScanoutBlob.height, cmd.height);
+      w32(out, at + SetScanoutBlob.format, cmd.format);
+      w32(out, at + SetScanoutBlob.padding, cmd.padding ?? 0);
+      writeU32s(out, at + SetScanoutBlob.strides, cmd.strides, 'strides');
+      writeU32s(out, at + SetScanoutBlob.offsets, cmd.offsets, 'offsets');
       break;
     case C.VIRTIO_GPU_CMD_CTX_CREATE:
-      v.setUint32(at + CtxCreate.nlen, cmd.nlen, true);
-      v.setUint32(at + CtxCreate.contextInit, cmd.contextInit, true);
-      out.set(nameBytes(cmd.debugName), offset + CtxCreate.debugName);
+      w32(out, at + CtxCreate.nlen, cmd.nlen);
+      w32(out, at + CtxCreate.contextInit, cmd.contextInit);
+      {
+        const name = nameBytes(cmd.debugName);
+        out.set(name, at + CtxCreate.debugName);
+        out.fill(0, at + CtxCreate.debugName + name.length, at + CtxCreate.SIZE);
+      }
       break;
     case C.VIRTIO_GPU_CMD_RESOURCE_CREATE_3D:
-      v.setUint32(at + ResourceCreate3d.resourceId, cmd.resourceId, true);
-      v.setUint32(at + ResourceCreate3d.target, cmd.target, true);
-      v.setUint32(at + ResourceCreate3d.format, cmd.format, true);
-      v.setUint32(at + ResourceCreate3d.bind, cmd.bind, true);
-      v.setUint32(at + ResourceCreate3d.width, cmd.width, true);
-      v.setUint32(at + ResourceCreate3d.height, cmd.height, true);
-      v.setUint32(at + ResourceCreate3d.depth, cmd.depth, true);
-      v.setUint32(at + ResourceCreate3d.arraySize, cmd.arraySize, true);
-      v.setUint32(at + ResourceCreate3d.lastLevel, cmd.lastLevel, true);
-      v.setUint32(at + ResourceCreate3d.nrSamples, cmd.nrSamples, true);
-      v.setUint32(at + ResourceCreate3d.flags, cmd.flags, true);
-      v.setUint32(at + ResourceCreate3d.padding, cmd.padding ?? 0, true);
+      w32(out, at + ResourceCreate3d.resourceId, cmd.resourceId);
+      w32(out, at + ResourceCreate3d.target, cmd.target);
+      w32(out, at + ResourceCreate3d.format, cmd.format);
+      w32(out, at + ResourceCreate3d.bind, cmd.bind);
+      w32(out, at + ResourceCreate3d.width, cmd.width);
+      w32(out, at + ResourceCreate3d.height, cmd.height);
+      w32(out, at + ResourceCreate3d.depth, cmd.depth);
+      w32(out, at + ResourceCreate3d.arraySize, cmd.arraySize);
+      w32(out, at + ResourceCreate3d.lastLevel, cmd.lastLevel);
+      w32(out, at + ResourceCreate3d.nrSamples, cmd.nrSamples);
+      w32(out, at + ResourceCreate3d.flags, cmd.flags);
+      w32(out, at + ResourceCreate3d.padding, cmd.padding ?? 0);
       break;
     case C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
     case C.VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D: {
       const b = at + TransferHost3d.box;
-      v.setUint32(b, cmd.box.x, true);
-      v.setUint32(b + 4, cmd.box.y, true);
-      v.setUint32(b + 8, cmd.box.z, true);
-      v.setUint32(b + 12, cmd.box.w, true);
-      v.setUint32(b + 16, cmd.box.h, true);
-      v.setUint32(b + 20, cmd.box.d, true);
-      writeU64(v, at + TransferHost3d.offset, cmd.offset);
-      v.setUint32(at + TransferHost3d.resourceId, cmd.resourceId, true);
-      v.setUint32(at + TransferHost3d.level, cmd.level, true);
-      v.setUint32(at + TransferHost3d.stride, cmd.stride, true);
-      v.setUint32(at + TransferHost3d.layerStride, cmd.layerStride, true);
+      w32(out, b, cmd.box.x);
+      w32(out, b + 4, cmd.box.y);
+      w32(out, b + 8, cmd.box.z);
+      w32(out, b + 12, cmd.box.w);
+      w32(out, b + 16, cmd.box.h);
+      w32(out, b + 20, cmd.box.d);
+      writeU64(out, at + TransferHost3d.offset, cmd.offset);
+      w32(out, at + TransferHost3d.resourceId, cmd.resourceId);
+      w32(out, at + TransferHost3d.level, cmd.level);
+      w32(out, at + TransferHost3d.stride, cmd.stride);
+      w32(out, at + TransferHost3d.layerStride, cmd.layerStride);
       break;
     }
     case C.VIRTIO_GPU_CMD_SUBMIT_3D:
-      v.setUint32(at + CmdSubmit.size, cmd.size, true);
-      v.setUint32(at + CmdSubmit.padding, cmd.padding ?? 0, true);
+      w32(out, at + CmdSubmit.size, cmd.size);
+      w32(out, at + CmdSubmit.padding, cmd.padding ?? 0);
       out.set(cmd.data, offset + CmdSubmit.SIZE);
       break;
     case C.VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB:
-      v.setUint32(at + ResourceMapBlob.resourceId, cmd.resourceId, true);
-      v.setUint32(at + ResourceMapBlob.padding, cmd.padding ?? 0, true);
-      writeU64(v, at + ResourceMapBlob.offset, cmd.offset);
+      w32(out, at + ResourceMapBlob.resourceId, cmd.resourceId);
+      w32(out, at + ResourceMapBlob.padding, cmd.padding ?? 0);
+      writeU64(out, at + ResourceMapBlob.offset, cmd.offset);
       break;
     case C.VIRTIO_GPU_CMD_UPDATE_CURSOR:
     case C.VIRTIO_GPU_CMD_MOVE_CURSOR: {
       const p = at + UpdateCursor.pos;
-      v.setUint32(p, cmd.pos.scanoutId, true);
-      v.setUint32(p + 4, cmd.pos.x, true);
-      v.setUint32(p + 8, cmd.pos.y, true);
-      v.setUint32(p + 12, cmd.pos.padding ?? 0, true);
-      v.setUint32(at + UpdateCursor.resourceId, cmd.resourceId, true);
-      v.setUint32(at + UpdateCursor.hotX, cmd.hotX, true);
-      v.setUint32(at + UpdateCursor.hotY, cmd.hotY, true);
-      v.setUint32(at + UpdateCursor.padding, cmd.padding ?? 0, true);
+      w32(out, p, cmd.pos.scanoutId);
+      w32(out, p + 4, cmd.pos.x);
+      w32(out, p + 8, cmd.pos.y);
+      w32(out, p + 12, cmd.pos.padding ?? 0);
+      w32(out, at + UpdateCursor.resourceId, cmd.resourceId);
+      w32(out, at + UpdateCursor.hotX, cmd.hotX);
+      w32(out, at + UpdateCursor.hotY, cmd.hotY);
+      w32(out, at + UpdateCursor.padding, cmd.padding ?? 0);
       break;
     }
   }
@@ -317,45 +323,45 @@ export function encodeCommand(cmd: Command, out: Uint8Array, offset = 0): number
 export function encodeResponse(resp: Response, out: Uint8Array, offset = 0): number {
   const size = responseSize(resp);
   room(out, offset, size);
-  const v = viewOf(out);
-  const at = out.byteOffset + offset;
-  out.fill(0, offset, offset + size);
-  writeHdr(v, at, resp.type, resp.hdr);
+  const at = offset;
+  writeHdr(out, at, resp.type, resp.hdr);
   switch (resp.type) {
     case C.VIRTIO_GPU_RESP_OK_DISPLAY_INFO: {
       const n = resp.pmodes.length;
       if (n > C.VIRTIO_GPU_MAX_SCANOUTS) throw new RangeError(`${n} pmodes, at most ${C.VIRTIO_GPU_MAX_SCANOUTS}`);
+      out.fill(0, at + RespDisplayInfo.pmodes + n * 24, at + RespDisplayInfo.SIZE);
       for (let i = 0; i < n; i++) {
         const p = at + RespDisplayInfo.pmodes + i * 24;
         const m = resp.pmodes[i];
-        writeRect(v, p, m.r);
-        v.setUint32(p + 16, m.enabled, true);
-        v.setUint32(p + 20, m.flags, true);
+        writeRect(out, p, m.r);
+        w32(out, p + 16, m.enabled);
+        w32(out, p + 20, m.flags);
       }
       break;
     }
     case C.VIRTIO_GPU_RESP_OK_CAPSET_INFO:
-      v.setUint32(at + RespCapsetInfo.capsetId, resp.capsetId, true);
-      v.setUint32(at + RespCapsetInfo.capsetMaxVersion, resp.capsetMaxVersion, true);
-      v.setUint32(at + RespCapsetInfo.capsetMaxSize, resp.capsetMaxSize, true);
-      v.setUint32(at + RespCapsetInfo.padding, resp.padding ?? 0, true);
+      w32(out, at + RespCapsetInfo.capsetId, resp.capsetId);
+      w32(out, at + RespCapsetInfo.capsetMaxVersion, resp.capsetMaxVersion);
+      w32(out, at + RespCapsetInfo.capsetMaxSize, resp.capsetMaxSize);
+      w32(out, at + RespCapsetInfo.padding, resp.padding ?? 0);
       break;
     case C.VIRTIO_GPU_RESP_OK_CAPSET:
       out.set(resp.data, offset + CtrlHdr.SIZE);
       break;
     case C.VIRTIO_GPU_RESP_OK_EDID:
       if (resp.edid.length > EDID_MAX) throw new RangeError(`edid is ${resp.edid.length} bytes, at most ${EDID_MAX}`);
-      v.setUint32(at + RespEdid.size, resp.size, true);
-      v.setUint32(at + RespEdid.padding, resp.padding ?? 0, true);
-      out.set(resp.edid, offset + RespEdid.edid);
+      w32(out, at + RespEdid.size, resp.size);
+      w32(out, at + RespEdid.padding, resp.padding ?? 0);
+      out.set(resp.edid, at + RespEdid.edid);
+      out.fill(0, at + RespEdid.edid + resp.edid.length, at + RespEdid.SIZE);
       break;
     case C.VIRTIO_GPU_RESP_OK_RESOURCE_UUID:
       if (resp.uuid.length !== 16) throw new RangeError(`uuid is ${resp.uuid.length} bytes, needs 16`);
       out.set(resp.uuid, offset + RespResourceUuid.uuid);
       break;
     case C.VIRTIO_GPU_RESP_OK_MAP_INFO:
-      v.setUint32(at + RespMapInfo.mapInfo, resp.mapInfo, true);
-      v.setUint32(at + RespMapInfo.padding, resp.padding ?? 0, true);
+      w32(out, at + RespMapInfo.mapInfo, resp.mapInfo);
+      w32(out, at + RespMapInfo.padding, resp.padding ?? 0);
       break;
     default:
       break;

@@ -1,45 +1,49 @@
 /**
- * Shared DataView access for the codecs.
+ * Little-endian field access on a Uint8Array, for the codecs.
  *
- * Creating a DataView costs about as much as decoding a small command, so the codecs keep one
- * view over the whole ArrayBuffer of the last input and reuse it while callers keep passing
- * slices of the same buffer (the normal case: one guest-memory buffer, many commands). Reads
- * go at `bytes.byteOffset + offset` and every bound is checked against the Uint8Array, never
- * against the whole buffer.
+ * Why not DataView: on V8, `new DataView` costs about as much as decoding a whole small command,
+ * and even reading `bytes.buffer` / `bytes.byteOffset` to reuse one is a slow call, while four
+ * indexed byte loads are inlined. Every caller checks its bounds once per struct before using
+ * these, so they do no checks of their own.
  */
 
-let lastBuffer: ArrayBufferLike | null = null;
-let lastView: DataView = new DataView(new ArrayBuffer(0));
-
-/** A DataView over the whole buffer behind `bytes` (cached for the last buffer seen). */
-export function viewOf(bytes: Uint8Array): DataView {
-  const buffer = bytes.buffer;
-  if (buffer !== lastBuffer) {
-    lastView = new DataView(buffer);
-    lastBuffer = buffer;
-  }
-  return lastView;
+/** Reads a little-endian u32 at `i`. */
+export function u32(b: Uint8Array, i: number): number {
+  return (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
 }
 
-/** Reads a little-endian u64 as bigint, without making a bigint from two halves when it is small. */
-export function readU64(v: DataView, at: number): bigint {
-  const hi = v.getUint32(at + 4, true);
-  if (hi === 0) {
-    const lo = v.getUint32(at, true);
-    return lo === 0 ? 0n : BigInt(lo);
-  }
-  return v.getBigUint64(at, true);
+/** Reads a little-endian u64 at `i` as bigint; small values avoid bigint arithmetic. */
+export function readU64(b: Uint8Array, i: number): bigint {
+  const lo = u32(b, i);
+  const hi = u32(b, i + 4);
+  if (hi === 0) return lo === 0 ? 0n : BigInt(lo);
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** Writes `v` modulo 2^32 as a little-endian u32 at `i`. */
+export function w32(b: Uint8Array, i: number, v: number): void {
+  b[i] = v;
+  b[i + 1] = v >>> 8;
+  b[i + 2] = v >>> 16;
+  b[i + 3] = v >>> 24;
 }
 
 const U64_MAX = (1n << 64n) - 1n;
+const U32_LIMIT = 0x1_0000_0000n;
 
 /**
  * Writes a bigint as a little-endian u64. A value outside 0..2^64-1 is a host bug, not guest
  * input, so it throws RangeError rather than being silently wrapped.
  */
-export function writeU64(v: DataView, at: number, value: bigint): void {
+export function writeU64(b: Uint8Array, i: number, value: bigint): void {
   if (typeof value !== 'bigint' || value < 0n || value > U64_MAX) {
     throw new RangeError(`u64 field out of range: ${String(value)}`);
   }
-  v.setBigUint64(at, value, true);
+  if (value < U32_LIMIT) {
+    w32(b, i, Number(value));
+    w32(b, i + 4, 0);
+  } else {
+    w32(b, i, Number(value & 0xffff_ffffn));
+    w32(b, i + 4, Number(value >> 32n));
+  }
 }
