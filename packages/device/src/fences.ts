@@ -34,7 +34,10 @@ export class FenceTimelines<T> {
     if (!list) return [];
     const done: T[] = [];
     const keep: { fenceId: bigint; item: T }[] = [];
-    for (const p of list) (p.fenceId <= fenceId ? done : keep).push(p.item as never);
+    for (const p of list) {
+      if (p.fenceId <= fenceId) done.push(p.item);
+      else keep.push(p);
+    }
     if (keep.length === 0) this.pending.delete(key);
     else this.pending.set(key, keep);
     return done;
