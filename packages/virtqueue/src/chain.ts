@@ -121,6 +121,10 @@ export class DescriptorChain {
 
 /** Copies guest bytes [gpa, gpa+dst.length) into dst (zeros if memory vanished since pop). */
 function copyOut(mem: GuestMemory, gpa: number, dst: Uint8Array): void {
+  if (mem.readInto !== undefined) {
+    if (!mem.readInto(gpa, dst)) dst.fill(0);
+    return;
+  }
   const v = mem.view(gpa, dst.length);
   if (v !== null) {
     dst.set(v);
@@ -140,6 +144,10 @@ function copyOut(mem: GuestMemory, gpa: number, dst: Uint8Array): void {
 
 /** Copies src into guest bytes at gpa (dropped if memory vanished since pop). */
 function copyIn(mem: GuestMemory, gpa: number, src: Uint8Array): void {
+  if (mem.writeFrom !== undefined) {
+    mem.writeFrom(gpa, src);
+    return;
+  }
   const v = mem.view(gpa, src.length);
   if (v !== null) {
     v.set(src);

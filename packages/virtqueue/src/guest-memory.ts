@@ -25,6 +25,13 @@ export interface GuestMemory {
    * to `slices` when it is missing.
    */
   isMapped?(gpa: number, length: number): boolean;
+  /**
+   * Optional allocation-free copy of guest bytes `[gpa, gpa + dst.length)` into `dst`; false
+   * (dst untouched) when any byte is unmapped. Readers use it instead of `view` + `set`.
+   */
+  readInto?(gpa: number, dst: Uint8Array): boolean;
+  /** Optional allocation-free copy of `src` to guest bytes at `gpa`; false when unmapped. */
+  writeFrom?(gpa: number, src: Uint8Array): boolean;
 }
 
 /** One guest-physical region backed by host bytes (over an ArrayBuffer or SharedArrayBuffer). */
@@ -121,6 +128,53 @@ export class ArrayGuestMemory implements GuestMemory {
     if (gpa + length > this.ends[i]) return null;
     const off = gpa - this.starts[i];
     return this.bytes[i].subarray(off, off + length);
+  }
+
+  /** See {@link GuestMemory.readInto}; crosses adjacent regions when needed. */
+  readInto(gpa: number, dst: Uint8Array): boolean {
+    const n = dst.length;
+    if (!isSafeNonNegative(gpa) || gpa + n > Number.MAX_SAFE_INTEGER) return false;
+    const i = this.find(gpa, n === 0);
+    if (i < 0) return false;
+    if (gpa + n <= this.ends[i]) {
+      const b = this.bytes[i];
+      const off = gpa - this.starts[i];
+      if (n <= 32) {
+        // Small copies: a byte loop beats creating a view for TypedArray.set.
+        for (let k = 0; k < n; k++) dst[k] = b[off + k];
+      } else {
+        dst.set(b.subarray(off, off + n));
+      }
+      return true;
+    }
+    const parts = this.slices(gpa, n);
+    if (parts === null) return false;
+    let at = 0;
+    for (const p of parts) {
+      dst.set(p, at);
+      at += p.length;
+    }
+    return true;
+  }
+
+  /** See {@link GuestMemory.writeFrom}; crosses adjacent regions when needed. */
+  writeFrom(gpa: number, src: Uint8Array): boolean {
+    const n = src.length;
+    if (!isSafeNonNegative(gpa) || gpa + n > Number.MAX_SAFE_INTEGER) return false;
+    const i = this.find(gpa, n === 0);
+    if (i < 0) return false;
+    if (gpa + n <= this.ends[i]) {
+      this.bytes[i].set(src, gpa - this.starts[i]);
+      return true;
+    }
+    const parts = this.slices(gpa, n);
+    if (parts === null) return false;
+    let at = 0;
+    for (const p of parts) {
+      p.set(src.subarray(at, at + p.length));
+      at += p.length;
+    }
+    return true;
   }
 
   /** See {@link GuestMemory.slices}; zero-length ranges are described on the class. */
