@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Display } from './display.js';
 import { FakeSource } from './testing/fake-source.js';
 import { startViewer, type Viewer } from './viewer.js';
@@ -93,10 +93,12 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('viewer in Chromium', () => {
   });
 
   afterAll(async () => {
+    await page?.close();
+    await viewer?.close();
     await browser?.close();
   });
 
-  async function open(zoom = '1'): Promise<void> {
+  async function open(): Promise<void> {
     source = new FakeSource();
     display = new Display({ source });
     paintPattern(source, 0, 320, 200, 0);
@@ -111,18 +113,17 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('viewer in Chromium', () => {
     page.on('console', (m) => {
       if (m.type() === 'error') pageErrors.push(m.text());
     });
-    await page.goto(`${viewer.url}?zoom=${zoom}`);
+    await page.goto(`${viewer.url}?zoom=1`);
     await page.waitForFunction(() => (window as unknown as { __viewer: { frames: number } }).__viewer.frames >= 2);
   }
 
-  afterEach(async () => {
-    await page?.close();
-    await viewer?.close();
-    viewer = null;
+  // One page for the whole suite (a launch per test costs seconds); tests run in order and each
+  // leaves the page at 1x zoom.
+  beforeAll(async () => {
+    await open();
   });
 
   it('first frames -> canvases equal the surfaces byte for byte, one labelled figure per scanout', async () => {
-    await open();
     expect(await canvasMatches(page, display, 0)).toBe(true);
     expect(await canvasMatches(page, display, 1)).toBe(true);
     const captions = await page.locator('figcaption').allTextContents();
@@ -132,7 +133,6 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('viewer in Chromium', () => {
   });
 
   it('damage -> canvas updates to the new pixels', async () => {
-    await open();
     const before = await page.evaluate(() => (window as unknown as { __viewer: { frames: number } }).__viewer.frames);
     source.fill(0, { x: 50, y: 40, width: 60, height: 30 }, [255, 0, 128, 255]);
     display.flushed(0, { x: 50, y: 40, width: 60, height: 30 });
@@ -144,7 +144,6 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('viewer in Chromium', () => {
   });
 
   it('resize -> canvas takes the new size and pixels', async () => {
-    await open();
     paintPattern(source, 1, 120, 90, 60);
     display.scanoutChanged(1, info(120, 90));
     await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('canvas.fb[data-scanout="1"]')?.width === 120);
@@ -152,7 +151,6 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('viewer in Chromium', () => {
   });
 
   it('cursor -> overlay at (x - hotX, y - hotY) with the cursor image; moves follow', async () => {
-    await open();
     display.cursorChanged({ scanoutId: 0, x: 40, y: 30, hotX: 5, hotY: 7, resourceId: 9, image: arrowCursor() });
     const offset = () =>
       page.evaluate(() => {
@@ -175,21 +173,21 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('viewer in Chromium', () => {
   });
 
   it('zoom buttons -> 2x doubles the displayed size; fit fits the window', async () => {
-    await open();
     const stageWidth = () => page.locator('figure[data-scanout="0"] .stage').evaluate((e) => e.getBoundingClientRect().width);
     await page.click('button[data-zoom="2"]');
     expect(await stageWidth()).toBe(640);
     await page.click('button[data-zoom="fit"]');
+    await page.waitForTimeout(50);
     const fitted = await page.evaluate(() => {
       const main = document.querySelector('main')!;
       return { scrollW: main.scrollWidth, clientW: main.clientWidth, scrollH: main.scrollHeight, clientH: main.clientHeight };
     });
     expect(fitted.scrollW).toBeLessThanOrEqual(fitted.clientW);
     expect(fitted.scrollH).toBeLessThanOrEqual(fitted.clientH);
+    await page.click('button[data-zoom="1"]');
   });
 
   it('fps counter -> counts frames received per second', async () => {
-    await open();
     const timer = setInterval(() => {
       source.fill(0, { x: 0, y: 0, width: 10, height: 10 }, [Math.floor(Math.random() * 255), 0, 0, 255]);
       display.flushed(0, { x: 0, y: 0, width: 10, height: 10 });
@@ -200,7 +198,11 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('viewer in Chromium', () => {
       clearInterval(timer);
     }
     await page.click('button[data-zoom="1"]');
-    if (process.env.VIEWER_SCREENSHOT) await page.screenshot({ path: process.env.VIEWER_SCREENSHOT });
+    if (process.env.VIEWER_SCREENSHOT) {
+      display.cursorChanged({ scanoutId: 0, x: 100, y: 60, hotX: 0, hotY: 0, resourceId: 9, image: arrowCursor() });
+      await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('canvas.cursor')?.style.display === '');
+      await page.screenshot({ path: process.env.VIEWER_SCREENSHOT });
+    }
     expect(pageErrors).toEqual([]);
   });
 });
