@@ -210,10 +210,11 @@ export class SplitQueue extends QueueCore implements Virtqueue {
       const writable = (flags & VIRTQ_DESC_F_WRITE) !== 0;
       if (!this.addBuffer(chain, gpaFromParts(lo, hi), len, writable, idx, indirect)) return false;
       if ((flags & VIRTQ_DESC_F_NEXT) === 0) return true;
-      idx = table.u16At(at + VirtqDesc.next);
-      if (idx >= entries) {
-        return this.reject('next-index', `${where(idx, indirect)}: next ${idx} >= table size ${entries}`);
+      const next = table.u16At(at + VirtqDesc.next);
+      if (next >= entries) {
+        return this.reject('next-index', `${where(idx, indirect)}: next ${next} >= table size ${entries}`);
       }
+      idx = next;
     }
   }
 
