@@ -6,6 +6,7 @@
  * module and add it to `commands` below; usage text and dispatch pick it up from there.
  */
 import { runDecode, type CliIo } from './decode.js';
+import { runDemo } from './demo.js';
 
 /** A subcommand: the words after its name, the process's I/O; resolves to the exit code. */
 export type Subcommand = (args: string[], io: CliIo) => Promise<number>;
@@ -13,7 +14,7 @@ export type Subcommand = (args: string[], io: CliIo) => Promise<number>;
 /** Subcommands by name, with a one-line summary for the usage text. */
 export const commands: Record<string, { run: Subcommand; summary: string }> = {
   decode: { run: runDecode, summary: 'decode one virtio-gpu command (hex, file or stdin) to JSON' },
-  // demo: { run: runDemo, summary: '...' },   (added by the demo work)
+  demo: { run: runDemo, summary: 'run the device in-process with a guest workload; live viewer or PNG frames' },
   // serve: { run: runServe, summary: '...' }, (added by the serve work)
 };
 

@@ -158,11 +158,11 @@ export class DemoWorkload {
   /** Moves the box for frame n; returns the rects whose pixels changed (old and new box). */
   private drawBox(s: DemoScanout, n: number): Rect[] {
     const { px, width } = s;
-    const spanX = Math.max(1, s.width - BOX);
-    const spanY = Math.max(1, s.height - BOX - 40);
-    const bx = bounce(n * 5, spanX);
-    const by = bounce(n * 3, spanY);
-    const box = rect(bx, by, Math.min(BOX, s.width), Math.min(BOX, s.height));
+    const boxW = Math.min(BOX, s.width);
+    const boxH = Math.min(BOX, s.height);
+    // Keep the caption row clear when the scanout is tall enough to have one.
+    const caption = s.height >= boxH + 40 ? 40 : 0;
+    const box = rect(bounce(n * 5, s.width - boxW), bounce(n * 3, s.height - boxH - caption), boxW, boxH);
     const dirty: Rect[] = [];
     if (s.prev) {
       const p = s.prev;
@@ -186,8 +186,9 @@ export class DemoWorkload {
   }
 }
 
-/** 0..span..0 triangle wave. */
+/** 0..span..0 triangle wave (always 0 when span is 0). */
 function bounce(t: number, span: number): number {
+  if (span <= 0) return 0;
   const m = t % (2 * span);
   return m < span ? m : 2 * span - m;
 }
@@ -195,7 +196,9 @@ function bounce(t: number, span: number): number {
 /** The cursor's position at frame n: a Lissajous figure inside the scanout. */
 export function cursorPath(n: number, width: number, height: number): [number, number] {
   const t = n / 60;
-  return [Math.round((width / 2 - 40) * (1 + Math.sin(3 * t)) + 20), Math.round((height / 2 - 40) * (1 + Math.sin(2 * t)) + 20)];
+  const ax = Math.max(0, width / 2 - 40);
+  const ay = Math.max(0, height / 2 - 40);
+  return [Math.round(ax * (1 + Math.sin(3 * t)) + Math.min(20, width / 2)), Math.round(ay * (1 + Math.sin(2 * t)) + Math.min(20, height / 2))];
 }
 
 const CURSOR_COLORS = [0xffffffff, 0xffffd040, 0xff60ff80, 0xff60c0ff];

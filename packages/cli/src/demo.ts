@@ -1,0 +1,122 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startViewer } from '@virtio-gpu/display';
+import { DemoWorkload } from '@virtio-gpu/guest';
+import type { CliIo } from './decode.js';
+import { createInProcessGpu } from './rig.js';
+
+export const DEMO_USAGE = `usage: virtio-gpu demo [options]
+
+Runs the device in-process, driven by the guest driver's deterministic workload (full-frame and
+partial transfers from scattered pages, flushes, a moving cursor, two scanouts, fenced frames).
+
+  --png DIR          write each frame of each scanout as DIR/frame-NNNNNN-sS.png (cursor drawn) and exit
+  --frames N         frames to run (default: forever when serving, 60 with --png)
+  --fps N            frames per second when serving (default 30)
+  --host H           viewer address (default 127.0.0.1)
+  --port N           viewer port (default 0: any free port)
+  --scanouts LIST    scanout sizes, e.g. 800x600,640x480 (1 to 16; default 800x600,640x480)
+  -h, --help         this text
+`;
+
+/** Parses "800x600,640x480" into scanout sizes; null when malformed. */
+export function parseScanouts(text: string): Array<{ width: number; height: number }> | null {
+  const out = [];
+  for (const part of text.split(',')) {
+    const m = /^(\d{1,5})x(\d{1,5})$/.exec(part.trim());
+    if (!m) return null;
+    const width = Number(m[1]);
+    const height = Number(m[2]);
+    if (width < 64 || height < 64 || width > 8192 || height > 8192) return null;
+    out.push({ width, height });
+  }
+  return out.length >= 1 && out.length <= 16 ? out : null;
+}
+
+/** `virtio-gpu demo`: serves the live viewer, or writes PNG frames with --png. */
+export async function runDemo(args: string[], io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        png: { type: 'string' },
+        frames: { type: 'string' },
+        fps: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        scanouts: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    io.stderr(`virtio-gpu demo: ${(e as Error).message}\n\n${DEMO_USAGE}`);
+    return 1;
+  }
+  if (values.help) {
+    io.stdout(DEMO_USAGE);
+    return 0;
+  }
+  const scanouts = parseScanouts(values.scanouts ?? '800x600,640x480');
+  const frames = values.frames === undefined ? (values.png ? 60 : Infinity) : Number(values.frames);
+  const fps = Number(values.fps ?? 30);
+  const port = Number(values.port ?? 0);
+  if (!scanouts || !(frames >= 1) || !Number.isInteger(frames === Infinity ? 1 : frames) || !(fps > 0 && fps <= 1000) || !Number.isInteger(port) || port < 0 || port > 65535) {
+    io.stderr(`virtio-gpu demo: bad option value\n\n${DEMO_USAGE}`);
+    return 1;
+  }
+
+  const gpu = createInProcessGpu({ scanouts });
+  const demo = new DemoWorkload(gpu.driver, { maxScanouts: scanouts.length });
+  await demo.setup();
+
+  if (values.png !== undefined) {
+    const dir = values.png;
+    await mkdir(dir, { recursive: true });
+    const step = Math.max(1, Math.floor(frames / 10));
+    for (let n = 0; n < frames; n++) {
+      await demo.frame(n);
+      for (const s of demo.scanouts) {
+        const name = `frame-${String(n).padStart(6, '0')}-s${s.id}.png`;
+        await gpu.display.writePng(join(dir, name), s.id, { cursor: true });
+      }
+      if ((n + 1) % step === 0 || n + 1 === frames) io.stderr(`demo: ${n + 1}/${frames} frames\n`);
+    }
+    await demo.teardown();
+    io.stdout(`${JSON.stringify({ frames, scanouts: demo.scanouts.length || scanouts.length, dir })}\n`);
+    return 0;
+  }
+
+  const viewer = await startViewer({ display: gpu.display, host: values.host ?? '127.0.0.1', port, title: 'virtio-gpu demo' });
+  io.stdout(`virtio-gpu demo: viewer at ${viewer.url}\n`);
+  io.stdout('Press Ctrl+C to stop.\n');
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const start = performance.now();
+  let lastReport = start;
+  let n = 0;
+  while (!stopped && n < frames) {
+    await demo.frame(n);
+    n++;
+    // Frame pacing from the frame number, so a slow frame is caught up rather than drifting.
+    const due = start + (n * 1000) / fps;
+    const now = performance.now();
+    if (now - lastReport >= 5000) {
+      io.stderr(`demo: frame ${n}, ${((n * 1000) / (now - start)).toFixed(1)} fps, ${viewer.clientCount} viewer(s)\n`);
+      lastReport = now;
+    }
+    if (due > now) await new Promise((r) => setTimeout(r, due - now));
+  }
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  await viewer.close();
+  await demo.teardown();
+  io.stdout(`virtio-gpu demo: stopped after ${n} frames\n`);
+  return 0;
+}
