@@ -130,6 +130,30 @@ export class SplitQueue extends QueueCore implements Virtqueue {
     this.nextUsed = usedIdx & 0xffff;
   }
 
+  /**
+   * Rebuilds the chain that starts at descriptor `head` from the descriptor table, without
+   * touching the available ring or the indexes. For restoring a device snapshot: a chain the old
+   * device popped but had not used yet (a command waiting on a fence) is still owned by the device
+   * (§2.7.13.3: the driver leaves it alone until it appears in the used ring), so the restored
+   * device may walk it again and later push it used. Never throws: null when `head` is not a
+   * descriptor index, or when the chain is malformed (which marks the queue broken, as pop would).
+   */
+  rebuildChain(head: number): DescriptorChain | null {
+    if (this.brokenErr !== null) return null;
+    if (!Number.isInteger(head) || head < 0 || head >= this.size) return null;
+    try {
+      const chain = this.takeChain();
+      if (!this.walk(chain, head)) {
+        this.recycle(chain);
+        return null;
+      }
+      chain._head = head;
+      return this.publish(chain);
+    } catch (e) {
+      return this.fail('internal', `rebuildChain: ${String(e)}`);
+    }
+  }
+
   /** See {@link Virtqueue.pop}. Never throws. */
   pop(): DescriptorChain | null {
     if (this.brokenErr !== null) return null;
