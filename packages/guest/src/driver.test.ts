@@ -5,7 +5,9 @@ import {
   VIRTIO_GPU_FLAG_FENCE,
   VIRTIO_GPU_FLAG_INFO_RING_IDX,
   VIRTIO_GPU_RESP_OK_NODATA,
+  commandSize,
   decodeCommand,
+  encodeCommand,
   encodeResponse,
   type Command,
 } from '@virtio-gpu/protocol';
@@ -86,5 +88,33 @@ describe('GpuDriver', () => {
     await driver.send(cmd.attachBacking(1, entries));
     expect((seen[0] as { entries: unknown[] }).entries.length).toBe(64);
     expect(ram.freePages).toBe(before);
+  });
+});
+
+describe('GpuDriver.submitRaw', () => {
+  test('raw request bytes reach the device unchanged and the response resolves', async () => {
+    const { driver, seen } = echoDevice(new GuestRam());
+    const c = cmd.resourceFlush(7, rect(1, 2, 3, 4));
+    const bytes = new Uint8Array(commandSize(c));
+    encodeCommand(c, bytes, 0);
+    const p = await driver.submitRaw(0, bytes);
+    expect((await p.response).type).toBe(VIRTIO_GPU_RESP_OK_NODATA);
+    expect(seen[0]).toMatchObject({ type: VIRTIO_GPU_CMD_RESOURCE_FLUSH, resourceId: 7 });
+  });
+
+  test('a raw request larger than a slot gets pages of its own and they are freed', async () => {
+    const ram = new GuestRam();
+    const { driver } = echoDevice(ram);
+    const c = cmd.attachBacking(1, ram.allocScattered(64 * 4096, false));
+    const bytes = new Uint8Array(commandSize(c));
+    encodeCommand(c, bytes, 0);
+    const before = ram.freePages;
+    await (await driver.submitRaw(0, bytes)).response;
+    expect(ram.freePages).toBe(before);
+  });
+
+  test('an empty request -> RangeError (a chain needs a readable buffer)', async () => {
+    const { driver } = echoDevice(new GuestRam());
+    await expect(driver.submitRaw(0, new Uint8Array(0))).rejects.toThrow(RangeError);
   });
 });

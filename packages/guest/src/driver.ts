@@ -47,6 +47,12 @@ export interface Pending {
   readonly response: Promise<Response>;
 }
 
+/** A raw request ({@link GpuDriver.submitRaw}) the device has not answered yet. */
+export interface RawPending {
+  /** Resolves with the decoded response; rejects when the answer does not decode. */
+  readonly response: Promise<Response>;
+}
+
 /** Control queue index (virtio-gpu §5.7.2). */
 export const CONTROLQ = 0;
 /** Cursor queue index. */
@@ -159,12 +165,38 @@ export class GpuDriver {
       hdr.ringIdx = opts.ringIdx;
     }
     const sent = { ...cmd, hdr } as Command;
+    const reqLen = commandSize(sent);
+    const response = this.place(queueIndex, reqLen, opts.responseBytes ?? SLOT_RESP, (out) => encodeCommand(sent, out, 0));
+    return { cmd: sent, response };
+  }
+
+  /**
+   * Places `bytes` as the request of a new chain, as they are (no encoding, no fence): for
+   * hostile-input tests that need malformed commands on the real ring. `responseBytes` of
+   * writable space follow (default: fits every fixed-size response). Waits for ring space like
+   * {@link submit}; the response promise rejects when the device's answer does not decode.
+   */
+  async submitRaw(queueIndex: number, bytes: Uint8Array, responseBytes: number = SLOT_RESP): Promise<RawPending> {
+    const q = this.queue(queueIndex);
+    if (bytes.byteLength === 0 || responseBytes < 1) throw new RangeError('submitRaw: request and response need at least one byte');
+    for (;;) {
+      if (q.freeSlots.length > 0 && q.ring.free >= 2) {
+        return { response: this.place(queueIndex, bytes.byteLength, responseBytes, (out) => out.set(bytes)) };
+      }
+      this.kick(queueIndex);
+      this.reap(queueIndex);
+      if (q.freeSlots.length > 0 && q.ring.free >= 2) continue;
+      await new Promise<void>((resolve) => q.waiters.push(resolve));
+    }
+  }
+
+  /** Writes a request with `fill` into a slot (or pages of its own), adds the chain and kicks. */
+  private place(queueIndex: number, reqLen: number, respLen: number, fill: (out: Uint8Array) => void): Promise<Response> {
+    const q = this.queue(queueIndex);
     const slot = q.freeSlots.pop()!;
     const extra: Array<[number, number]> = [];
-    const reqLen = commandSize(sent);
     let reqAt = q.slotBase + slot * (SLOT_REQ + SLOT_RESP);
     let respAt = reqAt + SLOT_REQ;
-    const respLen = opts.responseBytes ?? SLOT_RESP;
     if (reqLen > SLOT_REQ) {
       reqAt = this.ram.alloc(reqLen);
       extra.push([reqAt, reqLen]);
@@ -173,7 +205,7 @@ export class GpuDriver {
       respAt = this.ram.alloc(respLen);
       extra.push([respAt, respLen]);
     }
-    encodeCommand(sent, this.ram.bytes(reqAt, reqLen), 0);
+    fill(this.ram.bytes(reqAt, reqLen));
     const head = q.ring.add([
       { gpa: reqAt, length: reqLen, write: false },
       { gpa: respAt, length: respLen, write: true },
@@ -187,7 +219,7 @@ export class GpuDriver {
     q.inFlight.set(head, { slot, respAt, respLen, extra, resolve, reject });
     q.ring.publish();
     if (!this.batching) this.kick(queueIndex);
-    return { cmd: sent, response };
+    return response;
   }
 
   /** Notifies the device about published chains, if it asked to be notified. */
