@@ -97,7 +97,6 @@ export class DemoWorkload {
     this.drawBands(main, n);
     d.ram.writeEntries(main.backing, 0, main.bytes);
     await send(cmd.transferToHost2d(main.resourceId, rect(0, 0, main.width, main.height)));
-    await send(cmd.resourceFlush(main.resourceId, rect(0, 0, main.width, main.height)));
 
     for (const s of this.scanouts.slice(1)) {
       for (const r of this.drawBox(s, n)) {
@@ -117,8 +116,8 @@ export class DemoWorkload {
     } else {
       await send(cmd.moveCursor(main.id, cx, cy));
     }
-    // The frame's fence: a fenced no-op-sized flush of a 1x1 corner, answered when it retires.
-    await send(cmd.resourceFlush(main.resourceId, rect(0, 0, 1, 1)), true);
+    // The frame's fence rides on its last command, the main flush: answered when it retires.
+    await send(cmd.resourceFlush(main.resourceId, rect(0, 0, main.width, main.height)), true);
     for (const r of await Promise.all(pending)) expect(r, VIRTIO_GPU_RESP_OK_NODATA, 'frame command');
   }
 
@@ -203,13 +202,23 @@ export function cursorPath(n: number, width: number, height: number): [number, n
 
 const CURSOR_COLORS = [0xffffffff, 0xffffd040, 0xff60ff80, 0xff60c0ff];
 
-/** A 64x64 B8G8R8A8 arrow cursor with a black outline, transparent elsewhere. */
+/** The arrow, at half size: X outline, . fill, space transparent. */
+const ARROW = [
+  'X', 'XX', 'X.X', 'X..X', 'X...X', 'X....X', 'X.....X', 'X......X', 'X.......X', 'X........X',
+  'X.........X', 'X......XXXXX', 'X...X..X', 'X..XX..X', 'X.X  X..X', 'XX   X..X', 'X     X..X', '      X..X', '       XX',
+];
+
+/** A 64x64 B8G8R8A8 arrow cursor (drawn at 2x) filled with `fill`, transparent elsewhere. */
 function cursorImage(fill: number): Uint8Array {
   const px = new Uint32Array(64 * 64);
-  for (let y = 0; y < 40; y++) {
-    const w = Math.floor(y * 0.6);
-    for (let x = 0; x <= w; x++) px[(y + 2) * 64 + x + 2] = x === 0 || x === w || y === 39 ? 0xff000000 : fill;
-  }
+  ARROW.forEach((row, y) => {
+    for (let x = 0; x < row.length; x++) {
+      const ch = row[x];
+      if (ch === ' ') continue;
+      const v = ch === 'X' ? 0xff000000 : fill;
+      for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) px[(2 * y + dy + 2) * 64 + 2 * x + dx + 2] = v;
+    }
+  });
   return new Uint8Array(px.buffer);
 }
 
