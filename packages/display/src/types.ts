@@ -1,52 +1,12 @@
 /**
- * Structural types shared by the display package.
- *
- * These mirror the `ScanoutSink` contract of `@virtio-gpu/device` (docs/architecture.md) without
- * importing the device, so display builds and tests on its own; the real device fits them by
- * structural typing.
+ * Types the display shares with the device. The sink callbacks and what they carry are the
+ * device's own (`@virtio-gpu/device`, docs/architecture.md), re-exported so a display user needs
+ * one import; only `ScanoutSource`, the read side the display needs of the device, is defined here.
  */
+import type { Rect } from '@virtio-gpu/protocol';
 
-/** A rectangle in scanout coordinates (same shape as the protocol's `Rect`). */
-export interface Rect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-/** What the device reports when a scanout is (re)configured: SET_SCANOUT / SET_SCANOUT_BLOB. */
-export interface ScanoutInfo {
-  /** The resource shown on the scanout. */
-  resourceId: number;
-  /** Scanout width in pixels: the size of the display surface. */
-  width: number;
-  /** Scanout height in pixels. */
-  height: number;
-  /** The rectangle of the resource shown on the scanout. */
-  r: Rect;
-}
-
-/**
- * Cursor state as the device reports it (UPDATE_CURSOR / MOVE_CURSOR on the cursor queue).
- * `image`, a 64x64 RGBA8 bitmap, is present only when the image changed.
- */
-export interface CursorState {
-  scanoutId: number;
-  x: number;
-  y: number;
-  hotX: number;
-  hotY: number;
-  /** 0 hides the cursor (virtio spec 5.7.6.10: a resource id of 0 disables the cursor). */
-  resourceId: number;
-  image?: Uint8Array;
-}
-
-/** The callbacks the device drives; `Display` implements this. */
-export interface ScanoutSink {
-  scanoutChanged(scanoutId: number, info: ScanoutInfo | null): void;
-  flushed(scanoutId: number, damage: Rect): void;
-  cursorChanged(cursor: CursorState): void;
-}
+export type { Rect } from '@virtio-gpu/protocol';
+export type { CursorState, ScanoutInfo, ScanoutSink } from '@virtio-gpu/device';
 
 /**
  * Where display reads pixels from: `VirtioGpuDevice.readScanout`.
