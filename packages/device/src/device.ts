@@ -37,8 +37,9 @@ import {
   VIRTIO_GPU_FLAG_INFO_RING_IDX,
   VIRTIO_GPU_MAX_SCANOUTS,
   VIRTIO_GPU_RESP_ERR_UNSPEC,
+  VIRTIO_GPU_RESP_OK_NODATA,
   type Command,
-  type CtrlHdr,
+  CtrlHdr,
   type Rect,
   type Response,
   decodeCommand,
@@ -148,6 +149,42 @@ export function responseHdr(cmdHdr: CtrlHdr, type: number): CtrlHdr {
   };
 }
 
+/** 2^32 as a bigint, to split a fence id into its le32 halves. */
+const TWO_32 = 0x1_0000_0000n;
+
+/** Little-endian u32 store; the caller checked the bounds (at most CtrlHdr.SIZE bytes at 0). */
+function putU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v;
+  b[at + 1] = v >>> 8;
+  b[at + 2] = v >>> 16;
+  b[at + 3] = v >>> 24;
+}
+
+/**
+ * Writes the response's struct virtio_gpu_ctrl_hdr into `out[0, 24)`: `type`, and the fence
+ * fields echoed by {@link responseHdr}'s rules. The hot path's replacement for building a header
+ * object and encoding it: same bytes, no allocation (unfenced commands, the common case, write
+ * only the type and zeros).
+ */
+function writeResponseHdr(out: Uint8Array, type: number, cmdHdr: CtrlHdr): void {
+  putU32(out, CtrlHdr.type, type);
+  if ((cmdHdr.flags & VIRTIO_GPU_FLAG_FENCE) === 0) {
+    out.fill(0, CtrlHdr.flags, CtrlHdr.SIZE);
+    return;
+  }
+  const ringed = (cmdHdr.flags & VIRTIO_GPU_FLAG_INFO_RING_IDX) !== 0;
+  putU32(out, CtrlHdr.flags, VIRTIO_GPU_FLAG_FENCE | (ringed ? VIRTIO_GPU_FLAG_INFO_RING_IDX : 0));
+  // fence_id came from a le64 on the wire, so it is in [0, 2^64): the halves are exact.
+  const id = cmdHdr.fenceId;
+  putU32(out, CtrlHdr.fenceId, Number(id % TWO_32));
+  putU32(out, CtrlHdr.fenceId + 4, Number(id / TWO_32));
+  putU32(out, CtrlHdr.ctxId, cmdHdr.ctxId);
+  out[CtrlHdr.ringIdx] = ringed ? cmdHdr.ringIdx : 0;
+  out[CtrlHdr.padding] = 0;
+  out[CtrlHdr.padding + 1] = 0;
+  out[CtrlHdr.padding + 2] = 0;
+}
+
 /** The virtio-gpu device. */
 export class VirtioGpuDevice {
   /** Device-specific features offered to the driver. */
@@ -171,6 +208,8 @@ export class VirtioGpuDevice {
   private draining = 0;
   private controlKickPending = false;
   private scratch = new Uint8Array(2048);
+  /** The 24 bytes of every header-only response (OK_NODATA, errors), reused. */
+  private readonly hdrOut = new Uint8Array(CtrlHdr.SIZE);
 
   constructor(opts: VirtioGpuDeviceOptions) {
     this.renderer = opts.renderer ?? new Renderer2D();
@@ -295,7 +334,7 @@ export class VirtioGpuDevice {
         const h = decodeHeader(bytes, 0, bytes.byteLength);
         if (h) hdr = h;
         this.log.log('warn', `virtio-gpu: undecodable command on queue ${qi}: ${dec.error.message}`);
-        this.answer({ queueIndex: qi, chain, head: chain.head, response: { type: VIRTIO_GPU_RESP_ERR_UNSPEC, hdr: responseHdr(hdr, VIRTIO_GPU_RESP_ERR_UNSPEC) } as Response });
+        this.answerHdr(qi, chain, hdr, VIRTIO_GPU_RESP_ERR_UNSPEC);
         return;
       }
       hdr = dec.cmd.hdr;
@@ -401,7 +440,12 @@ export class VirtioGpuDevice {
     }
     if (isFailure(outcome)) {
       this.log.log('warn', `virtio-gpu: ${outcome.why}`);
-      this.answer({ queueIndex: qi, chain, head: chain.head, response: { type: outcome.err, hdr: responseHdr(hdr, outcome.err) } as Response });
+      this.answerHdr(qi, chain, hdr, outcome.err);
+      return;
+    }
+    if (qi !== CONTROLQ || (hdr.flags & VIRTIO_GPU_FLAG_FENCE) === 0) {
+      // No fence to wait for (fenceOrAnswer would answer at once): skip the Held record.
+      this.answerNow(qi, chain, hdr, outcome);
       return;
     }
     const response = { ...outcome, hdr: responseHdr(hdr, outcome.type) } as Response;
@@ -475,6 +519,51 @@ export class VirtioGpuDevice {
     const written = chain.writer.write(this.scratch.subarray(0, Math.min(n, room)));
     queues[h.queueIndex].pushUsed(chain, written);
     this.usedPending[h.queueIndex] = true;
+  }
+
+  /**
+   * Answer `chain` now with handler reply `resp` to the command whose header was `cmdHdr`; the
+   * same bytes as answer({ response: { ...resp, hdr: responseHdr(cmdHdr, resp.type) } }) without
+   * building either object.
+   */
+  private answerNow(qi: 0 | 1, chain: DescriptorChain, cmdHdr: CtrlHdr, resp: Response): void {
+    if (resp.type === VIRTIO_GPU_RESP_OK_NODATA) {
+      this.answerHdr(qi, chain, cmdHdr, VIRTIO_GPU_RESP_OK_NODATA);
+      return;
+    }
+    const queues = this.queues;
+    if (!queues) return;
+    const size = responseSize(resp);
+    const room = chain.writer.remaining;
+    if (size > room) {
+      this.log.log('warn', `virtio-gpu: response needs more than the ${room} writable bytes`);
+      this.answerHdr(qi, chain, cmdHdr, VIRTIO_GPU_RESP_ERR_UNSPEC);
+      return;
+    }
+    if (this.scratch.byteLength < size) this.scratch = new Uint8Array(size);
+    // Handler replies carry a placeholder header: encode, then write the real one over it.
+    const n = encodeResponse(resp, this.scratch, 0);
+    writeResponseHdr(this.scratch, resp.type, cmdHdr);
+    const written = chain.writer.write(this.scratch.subarray(0, n));
+    queues[qi].pushUsed(chain, written);
+    this.usedPending[qi] = true;
+  }
+
+  /**
+   * Answer `chain` now with a header-only response of `type` (OK_NODATA or an error). With fewer
+   * than 24 writable bytes the type becomes ERR_UNSPEC and what fits is written, as in answer().
+   */
+  private answerHdr(qi: 0 | 1, chain: DescriptorChain, cmdHdr: CtrlHdr, type: number): void {
+    const queues = this.queues;
+    if (!queues) return;
+    if (chain.writer.remaining < CtrlHdr.SIZE) {
+      type = VIRTIO_GPU_RESP_ERR_UNSPEC;
+      this.log.log('warn', `virtio-gpu: response needs more than the ${chain.writer.remaining} writable bytes`);
+    }
+    writeResponseHdr(this.hdrOut, type, cmdHdr);
+    const written = chain.writer.write(this.hdrOut);
+    queues[qi].pushUsed(chain, written);
+    this.usedPending[qi] = true;
   }
 
   private flushInterrupts(): void {
