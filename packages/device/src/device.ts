@@ -169,7 +169,12 @@ function putU32(b: Uint8Array, at: number, v: number): void {
 function writeResponseHdr(out: Uint8Array, type: number, cmdHdr: CtrlHdr): void {
   putU32(out, CtrlHdr.type, type);
   if ((cmdHdr.flags & VIRTIO_GPU_FLAG_FENCE) === 0) {
-    out.fill(0, CtrlHdr.flags, CtrlHdr.SIZE);
+    // Five word stores beat fill() (a builtin call) for 20 bytes.
+    putU32(out, CtrlHdr.flags, 0);
+    putU32(out, CtrlHdr.fenceId, 0);
+    putU32(out, CtrlHdr.fenceId + 4, 0);
+    putU32(out, CtrlHdr.ctxId, 0);
+    putU32(out, CtrlHdr.ringIdx, 0); // ring_idx and padding[3]
     return;
   }
   const ringed = (cmdHdr.flags & VIRTIO_GPU_FLAG_INFO_RING_IDX) !== 0;
