@@ -75,6 +75,26 @@ describe('view', () => {
   it('views over a SharedArrayBuffer region work', () => {
     expect(mem.view(0x2000, 8)!.buffer).toBeInstanceOf(SharedArrayBuffer);
   });
+  it('view cache: thousands of repeated and colliding ranges each give the right bytes', () => {
+    const bytes = new Uint8Array(1 << 16);
+    const big = new ArrayGuestMemory([{ gpa: 0x4000_0000, bytes }]);
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    // Few distinct keys, many lookups: far more ranges than cache slots, and many repeats.
+    const keys = Array.from({ length: 600 }, () => [rnd(bytes.length - 64), 1 + rnd(64)] as const);
+    for (let i = 0; i < 5000; i++) {
+      const [off, len] = keys[rnd(keys.length)];
+      const v = big.view(0x4000_0000 + off, len)!;
+      expect(v.byteOffset).toBe(off);
+      expect(v.length).toBe(len);
+      expect(v.buffer).toBe(bytes.buffer);
+    }
+  });
+  it('view cache: a cached range is still refused once it is asked for past the region', () => {
+    expect(mem.view(0x2000, 8)).not.toBeNull();
+    expect(mem.view(0x2000, 9)).toBeNull();
+    expect(mem.view(0x2000, 8)!.length).toBe(8);
+  });
 });
 
 describe('slices', () => {

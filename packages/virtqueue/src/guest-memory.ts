@@ -42,6 +42,18 @@ export interface GuestRegion {
   bytes: Uint8Array;
 }
 
+/** Entries in ArrayGuestMemory's view cache (a power of two). */
+const VIEW_CACHE_SIZE = 256;
+
+/**
+ * Cache slot of (gpa, length): a multiplicative hash, because buffers a driver allocates in
+ * fixed-size slots share their low address bits. Any number works (non-integers and values past
+ * 2^32 just hash less well); the slot is only a hint checked against the stored key.
+ */
+function viewSlot(gpa: number, length: number): number {
+  return Math.imul((gpa >>> 3) ^ (gpa / 0x1_0000_0000) ^ Math.imul(length, 0x27d4eb2d), 0x9e3779b1) >>> 24;
+}
+
 /** `true` when `n` is an integer in `[0, MAX_SAFE_INTEGER]`. */
 function isSafeNonNegative(n: number): boolean {
   return Number.isSafeInteger(n) && n >= 0;
@@ -66,6 +78,17 @@ export class ArrayGuestMemory implements GuestMemory {
   private readonly bytes: Uint8Array[];
   /** Index of the region the last lookup hit: most accesses cluster in one region. */
   private last = 0;
+  /**
+   * Direct-mapped cache of views handed out by {@link view}, keyed by (gpa, length). Creating a
+   * typed-array view costs about as much as decoding a small command, and drivers keep reusing
+   * the same request/response buffers (Linux recycles its vbufs from a kmem_cache), so the queue
+   * path asks for the same few views again and again. Safe because regions never change: a view
+   * of [gpa, gpa+length) is the same bytes every time (the guest may still change their contents,
+   * exactly as with a fresh view).
+   */
+  private readonly viewGpa = new Float64Array(VIEW_CACHE_SIZE).fill(-1);
+  private readonly viewLen = new Float64Array(VIEW_CACHE_SIZE);
+  private readonly viewCache: (Uint8Array | null)[] = new Array<Uint8Array | null>(VIEW_CACHE_SIZE).fill(null);
 
   /** @throws RangeError for overlapping regions or addresses that are not safe integers. */
   constructor(regions: readonly GuestRegion[]) {
@@ -122,12 +145,19 @@ export class ArrayGuestMemory implements GuestMemory {
 
   /** See {@link GuestMemory.view}; zero-length ranges are described on the class. */
   view(gpa: number, length: number): Uint8Array | null {
+    // A hit is a range that was mapped and in one region before, so it still is.
+    const k = viewSlot(gpa, length);
+    if (this.viewGpa[k] === gpa && this.viewLen[k] === length) return this.viewCache[k];
     if (!isSafeNonNegative(gpa) || !isSafeNonNegative(length) || gpa + length > Number.MAX_SAFE_INTEGER) return null;
     const i = this.find(gpa, length === 0);
     if (i < 0) return null;
     if (gpa + length > this.ends[i]) return null;
     const off = gpa - this.starts[i];
-    return this.bytes[i].subarray(off, off + length);
+    const v = this.bytes[i].subarray(off, off + length);
+    this.viewGpa[k] = gpa;
+    this.viewLen[k] = length;
+    this.viewCache[k] = v;
+    return v;
   }
 
   /** See {@link GuestMemory.readInto}; crosses adjacent regions when needed. */
