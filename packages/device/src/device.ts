@@ -47,7 +47,10 @@ import {
   encodeResponse,
   responseSize,
 } from '@virtio-gpu/protocol';
-import type { DescriptorChain, GuestMemory, Virtqueue } from '@virtio-gpu/virtqueue';
+import type { DescriptorChain, GuestMemory, Virtqueue, Writer as ChainWriter } from '@virtio-gpu/virtqueue';
+
+/** A chain writer as transports may provide it: `claim` is an optional fast path. */
+type Writer = Omit<ChainWriter, 'claim'> & Partial<Pick<ChainWriter, 'claim'>>;
 import { Backing } from './backing.js';
 import type { HostVisibleRegion } from './blob.js';
 import { ConfigSpace } from './config-space.js';
@@ -565,8 +568,17 @@ export class VirtioGpuDevice {
       type = VIRTIO_GPU_RESP_ERR_UNSPEC;
       this.log.log('warn', `virtio-gpu: response needs more than the ${chain.writer.remaining} writable bytes`);
     }
-    writeResponseHdr(this.hdrOut, type, cmdHdr);
-    const written = chain.writer.write(this.hdrOut);
+    // In place when the guest's buffer allows (the usual case); transports whose chains lack
+    // Writer.claim, or a header split across descriptors, go through the scratch copy.
+    const w = chain.writer as Writer;
+    const dst = w.claim !== undefined ? w.claim(CtrlHdr.SIZE) : null;
+    let written: number = CtrlHdr.SIZE;
+    if (dst !== null) {
+      writeResponseHdr(dst, type, cmdHdr);
+    } else {
+      writeResponseHdr(this.hdrOut, type, cmdHdr);
+      written = w.write(this.hdrOut);
+    }
     queues[qi].pushUsed(chain, written);
     this.usedPending[qi] = true;
   }
@@ -825,7 +837,11 @@ export class VirtioGpuDevice {
         const b = Backing.resolve(s.memory, rr.backingEntries, Number.MAX_SAFE_INTEGER);
         if (b.ok) {
           const a = this.renderer.attachBacking(rr.id, b.value);
-          if (a.ok) rec.backingEntries = rr.backingEntries.map((e) => ({ addr: e.addr, length: e.length }));
+          if (a.ok) {
+            rec.backingEntries = rr.backingEntries.map((e) => ({ addr: e.addr, length: e.length }));
+            // The snapshot came from a device with these limits, so the charge fits as it did there.
+            if (rec.kind !== 'blob') s.resources.chargeBacking(rec, rr.backingEntries.length);
+          }
           else this.log.log('error', `virtio-gpu: restore: resource ${rr.id}: ${a.why}`);
         } else {
           this.log.log('error', `virtio-gpu: restore: resource ${rr.id} backing: ${b.why}`);

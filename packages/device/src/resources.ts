@@ -40,6 +40,8 @@ export interface ResourceRecord {
   readonly blob: BlobInfo | null;
   /** Bytes charged against DeviceLimits.hostMemoryBytes. */
   readonly hostBytes: number;
+  /** Bytes charged for ATTACH_BACKING bookkeeping ({@link BACKING_ENTRY_HOST_BYTES} per entry). */
+  backingBytes: number;
   /** The entries the backing was resolved from (guest addresses), or null without backing. */
   backingEntries: MemEntry[] | null;
   /** RESOURCE_ASSIGN_UUID result, stable for the resource's life. */
@@ -51,6 +53,13 @@ export interface ResourceRecord {
   /** Contexts the resource is attached to. */
   readonly contexts: Set<number>;
 }
+
+/**
+ * Host bytes one backing entry costs: its resolved view and the guest entry kept for snapshots.
+ * Charged against the quota so that a guest cannot grow host memory with many resources of
+ * many tiny scattered entries, which cost the host far more than their pixels.
+ */
+export const BACKING_ENTRY_HOST_BYTES = 64;
 
 /** Resources by id, with the host-memory quota. */
 export class ResourceTable {
@@ -95,12 +104,29 @@ export class ResourceTable {
     this.bytes += r.hostBytes;
   }
 
-  /** Remove a record and release its quota. */
+  /** Remove a record and release its quota (backing bookkeeping included). */
   remove(id: number): void {
     const r = this.byId.get(id);
     if (!r) return;
     this.byId.delete(id);
-    this.bytes -= r.hostBytes;
+    this.bytes -= r.hostBytes + r.backingBytes;
+  }
+
+  /** Charge the bookkeeping of `entryCount` backing entries to `r`; ERR_OUT_OF_MEMORY past the quota. */
+  chargeBacking(r: ResourceRecord, entryCount: number): Result {
+    const cost = entryCount * BACKING_ENTRY_HOST_BYTES;
+    if (this.bytes + cost > this.limits.hostMemoryBytes) {
+      return errOutOfMemory(`host memory quota: ${this.bytes} + ${cost} for ${entryCount} backing entries > ${this.limits.hostMemoryBytes}`);
+    }
+    this.bytes += cost;
+    r.backingBytes += cost;
+    return OK;
+  }
+
+  /** Release what {@link chargeBacking} charged to `r`. */
+  releaseBacking(r: ResourceRecord): void {
+    this.bytes -= r.backingBytes;
+    r.backingBytes = 0;
   }
 
   /** The record holding `id`, dying or not. */
@@ -124,5 +150,5 @@ export class ResourceTable {
 export function newResource(
   init: Pick<ResourceRecord, 'id' | 'kind' | 'format' | 'width' | 'height' | 'args3d' | 'blob' | 'hostBytes'>,
 ): ResourceRecord {
-  return { ...init, backingEntries: null, uuid: null, map: null, dying: false, contexts: new Set() };
+  return { ...init, backingBytes: 0, backingEntries: null, uuid: null, map: null, dying: false, contexts: new Set() };
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { C } from '../../test/cmd.js';
 import { FakeRegion, FakeRenderer3D } from '../../test/fake-renderer.js';
 import { Rig } from '../../test/rig.js';
+import { BACKING_ENTRY_HOST_BYTES } from '../resources.js';
 
 const OKT = P.VIRTIO_GPU_RESP_OK_NODATA;
 const BAD = P.VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
@@ -21,10 +22,11 @@ function hostRig(async = false): { rig: Rig; r: FakeRenderer3D; region: FakeRegi
 }
 
 describe('RESOURCE_CREATE_BLOB', () => {
-  it('guest blob -> OK and charged to the quota', () => {
+  it('guest blob -> OK and charged to the quota (size plus its entries\' bookkeeping)', () => {
     const rig = new Rig();
-    expect(rig.send(C.createBlob(1, GUEST, 0, 8192n, Rig.entries(rig.pages(2))))?.type).toBe(OKT);
-    expect(rig.device.hostBytesUsed).toBe(8192);
+    const entries = Rig.entries(rig.pages(2));
+    expect(rig.send(C.createBlob(1, GUEST, 0, 8192n, entries))?.type).toBe(OKT);
+    expect(rig.device.hostBytesUsed).toBe(8192 + entries.length * BACKING_ENTRY_HOST_BYTES);
   });
   it('guest blob larger than its entries -> ERR_INVALID_PARAMETER', () => {
     const rig = new Rig();

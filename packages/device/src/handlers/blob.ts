@@ -15,7 +15,7 @@ import {
 } from '@virtio-gpu/protocol';
 import { Backing } from '../backing.js';
 import { Deferred, EMPTY_HDR, NODATA, type Outcome } from '../outcome.js';
-import { newResource } from '../resources.js';
+import { BACKING_ENTRY_HOST_BYTES, newResource } from '../resources.js';
 import { errContextId, errOutOfMemory, errParameter, errResourceId, errUnspec } from '../result.js';
 import type { DeviceState } from '../state.js';
 
@@ -45,7 +45,9 @@ export function createBlob(s: DeviceState, cmd: CmdResourceCreateBlob): Outcome 
   }
   if (cmd.nrEntries > s.limits.maxBackingEntries) return errParameter(`CREATE_BLOB: ${cmd.nrEntries} entries > ${s.limits.maxBackingEntries}`);
   if (!guestBacked && cmd.nrEntries !== 0) return errParameter('CREATE_BLOB: HOST3D blobs take no entries');
-  const room = s.resources.canAdd(size);
+  // Guest entries cost host bookkeeping as ATTACH_BACKING's do (BACKING_ENTRY_HOST_BYTES).
+  const hostBytes = size + (guestBacked ? cmd.entries.length * BACKING_ENTRY_HOST_BYTES : 0);
+  const room = s.resources.canAdd(hostBytes);
   if (!room.ok) return room;
   let backing: Backing | null = null;
   if (guestBacked) {
@@ -64,7 +66,7 @@ export function createBlob(s: DeviceState, cmd: CmdResourceCreateBlob): Outcome 
     height: 0,
     args3d: null,
     blob: { blobMem: cmd.blobMem, blobFlags: cmd.blobFlags, blobId: cmd.blobId, size, ctxId },
-    hostBytes: size,
+    hostBytes,
   });
   rec.backingEntries = guestBacked ? cmd.entries.map((e) => ({ addr: e.addr, length: e.length })) : null;
   s.resources.add(rec);

@@ -2,6 +2,7 @@ import * as P from '@virtio-gpu/protocol';
 import { describe, expect, it } from 'vitest';
 import { C, rect } from '../../test/cmd.js';
 import { PAGE, Rig } from '../../test/rig.js';
+import { BACKING_ENTRY_HOST_BYTES } from '../resources.js';
 
 const OKT = P.VIRTIO_GPU_RESP_OK_NODATA;
 const FORMATS = [
@@ -72,6 +73,22 @@ describe('RESOURCE_UNREF', () => {
 });
 
 describe('ATTACH_BACKING / DETACH_BACKING', () => {
+  it('backing entries are charged to the quota: many tiny entries -> ERR_OUT_OF_MEMORY, detach releases', () => {
+    // 1-byte entries at distinct, non-adjacent addresses: one host view each, nothing to merge.
+    const tiny = (n: number, base: number) => Array.from({ length: n }, (_, i) => ({ addr: BigInt(base + i * 2), length: 1 }));
+    const rig = new Rig({ limits: { hostMemoryBytes: 4 + 100 * BACKING_ENTRY_HOST_BYTES } });
+    const gpa = rig.pages(1)[0]!;
+    expect(rig.send(C.create2d(1, 1, 1, 1))?.type).toBe(OKT);
+    expect(rig.send(C.attach(1, tiny(101, gpa)))?.type).toBe(P.VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
+    expect(rig.device.hostBytesUsed).toBe(4);
+    expect(rig.send(C.attach(1, tiny(100, gpa)))?.type).toBe(OKT);
+    expect(rig.device.hostBytesUsed).toBe(4 + 100 * BACKING_ENTRY_HOST_BYTES);
+    expect(rig.send(C.detach(1))?.type).toBe(OKT);
+    expect(rig.device.hostBytesUsed).toBe(4);
+    expect(rig.send(C.attach(1, tiny(100, gpa)))?.type).toBe(OKT);
+    expect(rig.send(C.unref(1))?.type).toBe(OKT);
+    expect(rig.device.hostBytesUsed).toBe(0);
+  });
   it('attach -> OK; second attach -> ERR_UNSPEC', () => {
     const rig = new Rig();
     rig.send(C.create2d(1, 1, 32, 32));

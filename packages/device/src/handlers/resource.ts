@@ -68,10 +68,14 @@ export function attachBacking(s: DeviceState, cmd: CmdResourceAttachBacking): Ou
   if (cmd.nrEntries > s.limits.maxBackingEntries || cmd.entries.length > s.limits.maxBackingEntries) {
     return errParameter(`ATTACH_BACKING: ${cmd.nrEntries} entries > ${s.limits.maxBackingEntries}`);
   }
+  const charged = s.resources.chargeBacking(res, cmd.entries.length);
+  if (!charged.ok) return charged;
   const b = Backing.resolve(s.memory, cmd.entries, s.limits.maxBackingEntries);
-  if (!b.ok) return b;
-  const r = s.renderer.attachBacking(res.id, b.value);
-  if (!r.ok) return r;
+  const r = b.ok ? s.renderer.attachBacking(res.id, b.value) : b;
+  if (!r.ok) {
+    s.resources.releaseBacking(res);
+    return r;
+  }
   res.backingEntries = cmd.entries.map((e) => ({ addr: e.addr, length: e.length }));
   return NODATA;
 }
@@ -83,6 +87,7 @@ export function detachBacking(s: DeviceState, cmd: CmdResourceDetachBacking): Ou
   if (res.kind === 'blob') return errParameter('DETACH_BACKING: blob resources keep their backing');
   if (!res.backingEntries) return errUnspec(`DETACH_BACKING: resource ${cmd.resourceId} has no backing`);
   s.renderer.detachBacking(res.id);
+  s.resources.releaseBacking(res);
   res.backingEntries = null;
   return NODATA;
 }
