@@ -5,7 +5,7 @@
  * Everything reaches the device through the driver's rings; nothing here builds chains by hand.
  */
 import * as P from '@virtio-gpu/protocol';
-import { VirtioGpuDevice, type DeviceLimits, type HostVisibleRegion, type Renderer, type ScanoutConfig } from '@virtio-gpu/device';
+import { VirtioGpuDevice, type DeviceLimits, type DeviceSnapshot, type HostVisibleRegion, type Renderer, type ScanoutConfig } from '@virtio-gpu/device';
 import { Display } from '@virtio-gpu/display';
 import { GpuDriver, GuestRam, cmd, rect, type RamRegionSpec } from '@virtio-gpu/guest';
 import { SplitQueue } from '@virtio-gpu/virtqueue';
@@ -40,38 +40,86 @@ export interface Gpu {
   interrupts: { cause: string; queueIndex?: number }[];
   /** Device log lines (guest-triggered warnings included). */
   log: string[];
+  /** The RAM regions, for saving and restoring guest memory. */
+  regions: RamRegionSpec[];
+  /** How the device was built, for building its successor at restore. */
+  options: GpuOptions;
 }
 
 /** Builds the rig; see the module comment. */
 export function buildGpu(o: GpuOptions = {}): Gpu {
-  const ram = new GuestRam({ regions: o.regions ?? [{ gpa: RAM_BASE, bytes: 32 << 20 }] });
+  const regions = o.regions ?? [{ gpa: RAM_BASE, bytes: 32 << 20 }];
+  const ram = new GuestRam({ regions });
+  // The driver kicks whichever device is current, so a restore can swap the device under it.
+  const g = { ram, interrupts: [], log: [], regions, options: o } as unknown as Gpu;
+  g.driver = new GpuDriver({ ram, transport: { notify: (q) => g.device.notify(q as 0 | 1) }, queueSize: o.queueSize ?? 64 });
+  attachDevice(g, o.renderer);
+  g.device.negotiate(o.features ?? g.device.features);
+  return g;
+}
+
+/** A fresh device, display and device-side queues over `g.ram`, in place of the current ones. */
+function attachDevice(g: Gpu, renderer: Renderer | undefined, queueIndexes?: SavedGpu['queueIndexes']): void {
+  const o = g.options;
   const display = new Display();
-  const interrupts: Gpu['interrupts'] = [];
-  const log: string[] = [];
-  let driver: GpuDriver | null = null;
   const device = new VirtioGpuDevice({
-    memory: ram.memory,
+    memory: g.ram.memory,
     scanouts: o.scanouts ?? [{ width: 64, height: 48 }],
-    renderer: o.renderer,
+    renderer,
     limits: { logLinesPerSecond: 1e9, ...o.limits },
     hostVisible: o.hostVisible,
     sink: display,
     random: o.random,
-    log: (_level, line) => void log.push(line),
+    log: (_level, line) => void g.log.push(line),
     onInterrupt: (cause, queueIndex) => {
-      interrupts.push({ cause, queueIndex });
-      driver?.interrupt();
+      if (g.device !== device) return; // a replaced device no longer reaches the guest
+      g.interrupts.push({ cause, queueIndex });
+      g.driver.interrupt();
     },
   });
   display.setSource(device);
-  driver = new GpuDriver({ ram, transport: { notify: (q) => device.notify(q as 0 | 1) }, queueSize: o.queueSize ?? 64 });
-  device.negotiate(o.features ?? device.features);
   const queues = [0, 1].map((i) => {
-    const l = driver!.queueLayout(i);
-    return new SplitQueue(ram.memory, { size: l.size, descAddr: l.descAddr, availAddr: l.availAddr, usedAddr: l.usedAddr, eventIdx: l.eventIdx });
+    const l = g.driver.queueLayout(i);
+    const q = new SplitQueue(g.ram.memory, { size: l.size, descAddr: l.descAddr, availAddr: l.availAddr, usedAddr: l.usedAddr, eventIdx: l.eventIdx });
+    const ix = queueIndexes?.[i];
+    if (ix) q.restoreIndexes(ix.lastAvailIdx, ix.usedIdx);
+    return q;
   }) as [SplitQueue, SplitQueue];
   device.attachQueues(queues[0], queues[1]);
-  return { ram, device, display, driver, queues, interrupts, log };
+  g.device = device;
+  g.display = display;
+  g.queues = queues;
+}
+
+/** What a VMM saves: the device snapshot, guest RAM and the queues' indexes. */
+export interface SavedGpu {
+  device: DeviceSnapshot;
+  ram: Uint8Array[];
+  queueIndexes: { lastAvailIdx: number; usedIdx: number }[];
+}
+
+/** Saves the device (structured-cloned, as it would cross a process boundary), RAM and queue indexes. */
+export function saveGpu(g: Gpu): SavedGpu {
+  return {
+    device: structuredClone(g.device.snapshot()),
+    ram: g.regions.map((r) => g.ram.bytes(r.gpa, r.bytes).slice()),
+    queueIndexes: g.queues.map((q) => ({ lastAvailIdx: q.lastAvailIdx, usedIdx: q.usedIdx })),
+  };
+}
+
+/**
+ * Restores `saved` the way a VMM on a new host would: guest RAM is overwritten with garbage (the
+ * old host's memory is gone) and then loaded from the saved copy, a fresh device with a fresh
+ * renderer, display and queues is built over it, and the snapshot is restored with held chains
+ * rebuilt from the restored descriptor table (SplitQueue.rebuildChain).
+ */
+export function restoreGpu(g: Gpu, saved: SavedGpu, renderer?: Renderer): void {
+  g.regions.forEach((r, i) => {
+    g.ram.bytes(r.gpa, r.bytes).fill(0xee);
+    g.ram.write(r.gpa, saved.ram[i]!);
+  });
+  attachDevice(g, renderer, saved.queueIndexes);
+  g.device.restore(saved.device, { chainFor: (qi, head) => g.queues[qi].rebuildChain(head) });
 }
 
 /** Sends `c` and returns the response type. */
