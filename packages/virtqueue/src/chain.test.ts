@@ -136,6 +136,60 @@ describe('Writer', () => {
   });
 });
 
+describe('Writer.claim', () => {
+  it('n bytes inside one descriptor -> view into guest memory, counted as written', () => {
+    const { mem, driver } = SplitTestDriver.create(8);
+    const q = new SplitQueue(mem, driver.cfg);
+    const w1 = driver.buf(6, true);
+    driver.submit([driver.buf(seq(1), false), w1]);
+    const w = q.pop()!.writer;
+    const v = w.claim(4)!;
+    v.set([7, 8, 9, 10]);
+    expect([w.written, w.remaining]).toEqual([4, 2]);
+    expect(w.write(seq(5, 20))).toBe(2);
+    expect([...readBytes(mem, w1.gpa, 6)]).toEqual([7, 8, 9, 10, 20, 21]);
+  });
+
+  it('claim exactly filling a descriptor -> the next write goes to the next descriptor', () => {
+    const { mem, driver } = SplitTestDriver.create(8);
+    const q = new SplitQueue(mem, driver.cfg);
+    const w1 = driver.buf(2, true);
+    const w2 = driver.buf(2, true);
+    driver.submit([driver.buf(seq(1), false), w1, w2]);
+    const w = q.pop()!.writer;
+    w.claim(2)!.set([1, 2]);
+    expect(w.claim(2)).not.toBeNull();
+    expect(w.remaining).toBe(0);
+    expect([...readBytes(mem, w1.gpa, 2)]).toEqual([1, 2]);
+  });
+
+  it('n spanning two descriptors -> null, nothing consumed', () => {
+    const { mem, driver } = SplitTestDriver.create(8);
+    const q = new SplitQueue(mem, driver.cfg);
+    driver.submit([driver.buf(seq(1), false), driver.buf(3, true), driver.buf(3, true)]);
+    const w = q.pop()!.writer;
+    expect(w.claim(4)).toBeNull();
+    expect([w.written, w.remaining]).toEqual([0, 6]);
+  });
+
+  it('n spanning two regions -> null, nothing consumed', () => {
+    const { driver, q } = twoRegionSetup();
+    driver.submit([{ gpa: 0x200fe, len: 4, write: true }]);
+    const w = q.pop()!.writer;
+    expect(w.claim(4)).toBeNull();
+    expect(w.remaining).toBe(4);
+  });
+
+  it.each([0, -1, 1.5, NaN, 9])('n = %s -> null', (n) => {
+    const { mem, driver } = SplitTestDriver.create(8);
+    const q = new SplitQueue(mem, driver.cfg);
+    driver.submit([driver.buf(seq(1), false), driver.buf(8, true)]);
+    const w = q.pop()!.writer;
+    expect(w.claim(n)).toBeNull();
+    expect(w.remaining).toBe(8);
+  });
+});
+
 describe('DescriptorChain', () => {
   it('exposes descriptor gpas, lengths and direction', () => {
     const { mem, driver } = SplitTestDriver.create(8);

@@ -272,6 +272,29 @@ export class Writer {
     this.done = 0;
   }
 
+  /**
+   * The next n writable bytes as a view into guest memory, counted as written (the caller fills
+   * them before pushing the chain); `null`, with nothing consumed, when fewer than n remain or
+   * they span descriptors or regions (use {@link write} then). Lets a device build a small reply
+   * in place instead of in a scratch buffer it then copies. Mirrors {@link Reader.readBytes}.
+   */
+  claim(n: number): Uint8Array | null {
+    if (!Number.isSafeInteger(n) || n <= 0 || n > this.left) return null;
+    const c = this.chain;
+    const lens = c._lens;
+    if (lens[this.idx] - this.off < n) return null;
+    const v = c.mem.view(c._gpas[this.idx] + this.off, n);
+    if (v === null) return null;
+    this.off += n;
+    if (this.off === lens[this.idx]) {
+      this.idx++;
+      this.off = 0;
+    }
+    this.left -= n;
+    this.done += n;
+    return v;
+  }
+
   /** Copies as much of src as fits into the guest buffers; returns the count written. */
   write(src: Uint8Array): number {
     const total = Math.min(src.length, this.left);
