@@ -24,6 +24,37 @@ describe('Backing', () => {
     expect(b.value.copyIn(6, new Uint8Array([1, 2, 3, 4]), 0, 4)).toBe(true);
     expect([...ram.subarray(0x2006, 0x2008), ...ram.subarray(0x6000, 0x6002)]).toEqual([1, 2, 3, 4]);
   });
+  it('copyOut/copyIn of every length 0..200 at every offset agree with a flat copy (small and large pieces)', () => {
+    // Runs of 3, 70, 1 and 130 bytes: pieces below and above the byte-loop threshold.
+    const local = new Uint8Array(8192).map((_, i) => (i * 7) & 255);
+    const m = new ArrayGuestMemory([{ gpa: 0, bytes: local }]);
+    const entries = [
+      { addr: 4000n, length: 3 },
+      { addr: 100n, length: 70 },
+      { addr: 6000n, length: 1 },
+      { addr: 2000n, length: 130 },
+    ];
+    const flat = () => Uint8Array.from(entries.flatMap((e) => [...local.subarray(Number(e.addr), Number(e.addr) + e.length)]));
+    const b = Backing.resolve(m, entries, 16);
+    if (!b.ok) throw new Error(b.why);
+    const want = flat();
+    const dst = new Uint8Array(210);
+    for (let off = 0; off <= want.length; off += 1) {
+      for (const len of [0, 1, 2, 3, 4, 63, 64, 65, 71, 200]) {
+        if (off + len > want.length) continue;
+        dst.fill(0xee);
+        expect(b.value.copyOut(off, dst, 5, len)).toBe(true);
+        expect([...dst.subarray(5, 5 + len)]).toEqual([...want.subarray(off, off + len)]);
+        expect(dst[4]).toBe(0xee);
+        expect(dst[5 + len]).toBe(0xee);
+      }
+    }
+    const src = new Uint8Array(204).map((_, i) => 255 - i);
+    expect(b.value.copyIn(2, src, 4, 200)).toBe(true);
+    expect([...flat().subarray(2, 202)]).toEqual([...src.subarray(4, 204)]);
+    expect(b.value.copyIn(1, src, 0, 2)).toBe(true);
+    expect([...flat().subarray(1, 3)]).toEqual([255, 254]);
+  });
   it('unmapped entry or too many entries fail', () => {
     expect(Backing.resolve(mem, [{ addr: 0x100000n, length: 8 }], 16).ok).toBe(false);
     expect(Backing.resolve(mem, [{ addr: 0x1000n, length: 8 }, { addr: 0x1000n, length: 8 }], 1).ok).toBe(false);

@@ -8,6 +8,9 @@ import type { MemEntry } from '@virtio-gpu/protocol';
 import type { GuestMemory } from '@virtio-gpu/virtqueue';
 import { type Result, errParameter, errUnspec, ok } from './result.js';
 
+/** Copies up to this many bytes go byte by byte: below it, making a subarray view costs more. */
+const SMALL_COPY = 64;
+
 /**
  * A resource's backing store: the guest pages as host views in order, with their start offsets.
  * Renderers (including a native one) read and write through these views.
@@ -95,7 +98,12 @@ export class Backing {
         left -= avail;
       } else {
         const n = avail < left ? avail : left;
-        dst.set(run.subarray(within, within + n), d);
+        if (n <= SMALL_COPY) {
+          // A view for a few bytes (a 1x1 transfer, a narrow rect's row) costs more than the copy.
+          for (let k = 0; k < n; k++) dst[d + k] = run[within + k];
+        } else {
+          dst.set(run.subarray(within, within + n), d);
+        }
         d += n;
         left -= n;
       }
@@ -119,7 +127,11 @@ export class Backing {
     while (left > 0) {
       const run = this.iovecs[i++];
       const n = Math.min(run.byteLength - within, left);
-      run.set(src.subarray(s, s + n), within);
+      if (n <= SMALL_COPY) {
+        for (let k = 0; k < n; k++) run[within + k] = src[s + k];
+      } else {
+        run.set(src.subarray(s, s + n), within);
+      }
       s += n;
       left -= n;
       within = 0;
