@@ -72,7 +72,7 @@ import type { Fence, Renderer } from './renderer.js';
 import { Renderer2D } from './renderer-2d.js';
 import { newResource } from './resources.js';
 import { type Failure, errContextId, errParameter, errUnspec } from './result.js';
-import { type ScanoutConfig, type ScanoutSink, type ScanoutState, rectInside, scanoutFromConfig } from './scanouts.js';
+import { CURSOR_SIZE, type CursorState, type ScanoutConfig, type ScanoutSink, type ScanoutState, rectInside, scanoutFromConfig } from './scanouts.js';
 import { DEVICE_SNAPSHOT_VERSION, type DeviceSnapshot, type PendingSnapshot } from './snapshot.js';
 import { DeviceState } from './state.js';
 
@@ -864,6 +864,7 @@ export class VirtioGpuDevice {
     }
     for (const id of snap.dyingResources) this.renderer.destroyResource(id);
     for (let i = 0; i < s.scanouts.length; i++) if (s.scanouts[i].resourceId !== 0) s.notifyScanout(i);
+    this.reportRestoredCursor();
     this.chainFor = opts.chainFor;
     this.draining++;
     try {
@@ -881,6 +882,28 @@ export class VirtioGpuDevice {
       this.draining--;
     }
     this.flushInterrupts();
+  }
+
+  /**
+   * A restored device's sink has never seen the cursor (UPDATE_CURSOR ran on the old device), and
+   * guests only send MOVE_CURSOR until the image changes: report the cursor now, with its image
+   * read back from the restored cursor resource, so the display shows what it showed before.
+   */
+  private reportRestoredCursor(): void {
+    const s = this.state;
+    const c: CursorState = { ...s.cursor };
+    if (c.resourceId !== 0) {
+      const image = new Uint8Array(CURSOR_SIZE * CURSOR_SIZE * 4);
+      const full = { x: 0, y: 0, width: CURSOR_SIZE, height: CURSOR_SIZE };
+      let ok = false;
+      try {
+        ok = s.resources.get(c.resourceId) !== undefined && this.renderer.readback(c.resourceId, full, image, CURSOR_SIZE * 4);
+      } catch (e) {
+        this.log.log('error', `virtio-gpu: restore: cursor readback threw: ${String(e)}`);
+      }
+      if (ok) c.image = image;
+    }
+    s.callSink(() => s.sink?.cursorChanged(c));
   }
 }
 

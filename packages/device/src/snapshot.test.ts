@@ -94,3 +94,19 @@ describe('snapshot / restore', () => {
     expect(() => rig.device.restore({ ...snap, version: 99 })).toThrow();
   });
 });
+
+describe('snapshot / restore: cursor', () => {
+  it('restore reports the cursor to the new sink with its image read back', () => {
+    const rig = new Rig();
+    const gpas = rig.resource2d(7, 64, 64, P.VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM);
+    rig.writeBacking(gpas, 0, new Uint8Array(64 * 64 * 4).fill(0x7f));
+    rig.send(C.transfer2d(7, rect(0, 0, 64, 64), 0n));
+    rig.send(C.updateCursor(0, 7, 9, 2, 3, 4), { queue: 1 });
+    const snap = structuredClone(rig.device.snapshot());
+    const rig2 = new Rig({ memory: rig.memory });
+    rig2.device.restore(snap);
+    const c = rig2.sink.cursors.at(-1)!;
+    expect(c).toMatchObject({ scanoutId: 0, resourceId: 7, x: 9, y: 2, hotX: 3, hotY: 4 });
+    expect(c.image).toEqual(new Uint8Array(64 * 64 * 4).fill(0x7f));
+  });
+});
