@@ -1,0 +1,136 @@
+/**
+ * Snapshot/restore through the real queues: DemoWorkload frames, a snapshot taken while a frame's
+ * fence is still pending (its chain held by the device), guest RAM saved, then a fresh device,
+ * renderer, display and queues restored over the reloaded RAM. The continued run must end with
+ * exactly the pixels and cursor of a run that was never interrupted.
+ */
+import * as P from '@virtio-gpu/protocol';
+import { DemoWorkload, cmd } from '@virtio-gpu/guest';
+import { describe, expect, it } from 'vitest';
+import { buildGpu, restoreGpu, saveGpu, settle, type Gpu, type SavedGpu } from '../support/gpu';
+import { TestRenderer3D } from '../support/renderer3d';
+
+const SCANOUTS = [{ width: 160, height: 120 }, { width: 128, height: 96 }];
+const BEFORE = 4; // frames before the snapshot
+const TOTAL = 9;
+
+interface Run {
+  g: Gpu;
+  demo: DemoWorkload;
+  r: TestRenderer3D;
+}
+
+async function start(): Promise<Run> {
+  const r = new TestRenderer3D();
+  r.mode = { kind: 'microtask' };
+  const g = buildGpu({ scanouts: SCANOUTS, renderer: r });
+  const demo = new DemoWorkload(g.driver);
+  await demo.setup();
+  for (let n = 0; n < BEFORE; n++) await demo.frame(n);
+  return { g, demo, r };
+}
+
+/** Starts frame BEFORE with fences held by hand; resolves once only its fence is outstanding. */
+async function frameWithPendingFence(run: Run): Promise<{ frame: Promise<void> }> {
+  run.r.mode = { kind: 'manual' };
+  const p = run.demo.frame(BEFORE);
+  for (let i = 0; i < 100 && !(run.r.pendingFences.length === 1 && run.g.driver.inFlight === 1); i++) await settle();
+  expect(run.r.pendingFences).toHaveLength(1);
+  expect(run.g.device.pendingCount).toBe(1);
+  return { frame: p };
+}
+
+async function finish(run: Run, from: number): Promise<void> {
+  for (let n = from; n < TOTAL; n++) await run.demo.frame(n);
+}
+
+/** The uninterrupted run, computed once. */
+let reference: Promise<Run> | null = null;
+function uninterrupted(): Promise<Run> {
+  reference ??= (async () => {
+    const run = await start();
+    const p = (await frameWithPendingFence(run)).frame;
+    run.r.mode = { kind: 'microtask' };
+    run.r.retireNow(run.r.pendingFences[0]!);
+    await p;
+    await finish(run, BEFORE + 1);
+    return run;
+  })();
+  return reference;
+}
+
+/** A run snapshotted mid-frame and restored onto a fresh device; returns it and the held frame. */
+async function migrated(): Promise<{ run: Run; saved: SavedGpu; held: Promise<void>; r2: TestRenderer3D }> {
+  const run = await start();
+  const held = (await frameWithPendingFence(run)).frame;
+  const saved = saveGpu(run.g);
+  const r2 = new TestRenderer3D();
+  r2.mode = { kind: 'manual' };
+  restoreGpu(run.g, saved, r2);
+  run.r = r2;
+  return { run, saved, held, r2 };
+}
+
+describe('snapshot / restore through the real queues', () => {
+  it('snapshot holds the pending fence with its queue and head', async () => {
+    const { saved } = await migrated();
+    expect(saved.device.pending).toHaveLength(1);
+    expect(saved.device.pending[0]).toMatchObject({ queueIndex: 0, fence: { ringed: false } });
+  });
+
+  it('restored device re-creates the pending fence and answers the held chain when it retires', async () => {
+    const { run, held, r2 } = await migrated();
+    expect(r2.pendingFences).toHaveLength(1);
+    let answered = false;
+    void held.then(() => (answered = true));
+    await settle(20);
+    expect(answered).toBe(false);
+    r2.retireNow(r2.pendingFences[0]!);
+    await held;
+    expect(run.g.driver.inFlight).toBe(0);
+    expect(run.g.queues[0].broken).toBeNull();
+  });
+
+  it('continued frames after restore -> Display surfaces byte for byte equal to the uninterrupted run', async () => {
+    const ref = await uninterrupted();
+    const { run, held, r2 } = await migrated();
+    r2.mode = { kind: 'microtask' };
+    r2.retireNow(r2.pendingFences[0]!);
+    await held;
+    await finish(run, BEFORE + 1);
+    for (const id of [0, 1]) {
+      const a = ref.g.display.surface(id)!;
+      const b = run.g.display.surface(id)!;
+      expect(b.width).toBe(a.width);
+      expect(Buffer.from(b.data).equals(Buffer.from(a.data)), `scanout ${id}`).toBe(true);
+    }
+  });
+
+  it('continued frames after restore -> the Display cursor (image, hot spot, position) equals the uninterrupted run', async () => {
+    const ref = await uninterrupted();
+    const { run, held, r2 } = await migrated();
+    r2.mode = { kind: 'microtask' };
+    r2.retireNow(r2.pendingFences[0]!);
+    await held;
+    await finish(run, BEFORE + 1);
+    expect(run.g.display.cursor).toEqual(ref.g.display.cursor);
+    expect(Buffer.from(run.g.display.composite(0)!.data).equals(Buffer.from(ref.g.display.composite(0)!.data))).toBe(true);
+  });
+
+  it('restored Display shows the scanouts at once, before any new flush', async () => {
+    const { run, saved } = await migrated();
+    void saved;
+    expect(run.g.display.surface(0)?.resourceId).toBe(1);
+    expect(run.g.display.surface(1)?.resourceId).toBe(2);
+  });
+
+  it('UUIDs and resources survive: ASSIGN_UUID after restore returns the UUID from before', async () => {
+    const run = await start();
+    const before = (await run.g.driver.send(cmd.assignUuid(1))) as Extract<P.Response, { uuid: Uint8Array }>;
+    const uuid = [...before.uuid];
+    restoreGpu(run.g, saveGpu(run.g));
+    const after = (await run.g.driver.send(cmd.assignUuid(1))) as Extract<P.Response, { uuid: Uint8Array }>;
+    expect([...after.uuid]).toEqual(uuid);
+    expect(run.g.device.resourceCount).toBe(3);
+  });
+});
