@@ -70,12 +70,13 @@ export const COMMANDS = {
  * Builds guest RAM, a device (with `renderer` when given), its control queue over a
  * DriverSplitRing of `queueSize` descriptors, and resource RES_ID with a one-page backing.
  * `slots` request/response pairs are pre-encoded with `command` (queueSize/2 fit the ring).
+ * `deviceClass` lets an A/B comparison run another build of the device.
  */
-export function createRawRig({ queueSize = 256, command = 'flush', renderer, fenced = false } = {}) {
+export function createRawRig({ queueSize = 256, command = 'flush', renderer, fenced = false, deviceClass = VirtioGpuDevice } = {}) {
   const spec = COMMANDS[command];
   const ram = new GuestRam({ regions: [{ gpa: RAM_BASE, bytes: 16 << 20 }] });
   let onInterrupt = () => {};
-  const device = new VirtioGpuDevice({
+  const device = new deviceClass({
     memory: ram.memory,
     renderer,
     scanouts: [{ width: 1024, height: 768 }],
@@ -126,9 +127,9 @@ export function createRawRig({ queueSize = 256, command = 'flush', renderer, fen
   /** The driver's interrupt work: reap every used chain and check its response type. */
   function reap() {
     let n = 0;
-    for (let u = ring.popUsed(); u !== null; u = ring.popUsed()) {
-      const i = slotOfHead[u.head];
-      if (respDv.getUint32(respTypeOff(i), true) !== spec.okType || u.length === 0) bad++;
+    for (let h = ring.popUsedHead(); h >= 0; h = ring.popUsedHead()) {
+      const i = slotOfHead[h];
+      if (respDv.getUint32(respTypeOff(i), true) !== spec.okType || ring.lastUsedLength === 0) bad++;
       n++;
     }
     return n;

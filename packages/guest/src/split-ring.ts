@@ -51,6 +51,17 @@ export class DriverSplitRing {
   private kickedIdx = 0;
   private lastUsed = 0;
   private readonly chainLen: Uint16Array;
+  /** Queue size - 1 (the size is a power of two): ring slot of a free-running index. */
+  private readonly mask: number;
+  /** Byte offsets of avail.ring[0], used_event, used.idx, used.ring[0] and avail_event in `dv`. */
+  private readonly availRingOff: number;
+  private readonly usedEventOff: number;
+  private readonly usedIdxOff: number;
+  private readonly usedRingOff: number;
+  private readonly availEventOff: number;
+  private readonly eventIdx: boolean;
+  /** Bytes the device wrote into the chain last returned by {@link popUsedHead}. */
+  lastUsedLength = 0;
 
   constructor(ram: GuestRam, size: number, eventIdx: boolean) {
     if (size < 1 || size > 32768 || (size & (size - 1)) !== 0) throw new RangeError(`queue size ${size}`);
@@ -71,6 +82,13 @@ export class DriverSplitRing {
     for (let i = 0; i < size; i++) this.next[i] = (i + 1) % size;
     this.freeCount = size;
     this.chainLen = new Uint16Array(size);
+    this.mask = size - 1;
+    this.eventIdx = eventIdx;
+    this.availRingOff = this.availOff + 4;
+    this.usedEventOff = this.availOff + 4 + 2 * size;
+    this.usedIdxOff = this.usedOff + 2;
+    this.usedRingOff = this.usedOff + 4;
+    this.availEventOff = this.usedOff + 4 + 8 * size;
   }
 
   /** Descriptors free for new chains. */
@@ -85,24 +103,27 @@ export class DriverSplitRing {
   add(buffers: readonly ChainBuffer[]): number {
     const n = buffers.length;
     if (n === 0 || n > this.freeCount) return -1;
+    const dv = this.dv;
+    const next = this.next;
     const head = this.freeHead;
     let d = head;
     for (let i = 0; i < n; i++) {
       const b = buffers[i]!;
       const at = this.descOff + 16 * d;
-      this.dv.setUint32(at, b.gpa >>> 0, true);
-      this.dv.setUint32(at + 4, Math.floor(b.gpa / 0x1_0000_0000), true);
-      this.dv.setUint32(at + 8, b.length, true);
-      const nextD = this.next[d]!;
-      this.dv.setUint16(at + 12, (b.write ? VIRTQ_DESC_F_WRITE : 0) | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0), true);
-      this.dv.setUint16(at + 14, i + 1 < n ? nextD : 0, true);
-      if (i + 1 < n) d = nextD;
+      const gpa = b.gpa;
+      dv.setUint32(at, gpa >>> 0, true);
+      dv.setUint32(at + 4, gpa < 0x1_0000_0000 ? 0 : Math.floor(gpa / 0x1_0000_0000), true);
+      dv.setUint32(at + 8, b.length, true);
+      const nextD = next[d]!;
+      const more = i + 1 < n;
+      dv.setUint16(at + 12, (b.write ? VIRTQ_DESC_F_WRITE : 0) | (more ? VIRTQ_DESC_F_NEXT : 0), true);
+      dv.setUint16(at + 14, more ? nextD : 0, true);
+      if (more) d = nextD;
       else this.freeHead = nextD;
     }
     this.freeCount -= n;
     this.chainLen[head] = n;
-    const slot = this.availIdx % this.layout.size;
-    this.dv.setUint16(this.availOff + 4 + 2 * slot, head, true);
+    dv.setUint16(this.availRingOff + 2 * (this.availIdx & this.mask), head, true);
     this.availIdx = (this.availIdx + 1) & 0xffff;
     return head;
   }
@@ -118,7 +139,7 @@ export class DriverSplitRing {
     const cur = this.availIdx;
     this.kickedIdx = cur;
     if (this.layout.eventIdx) {
-      const availEvent = this.dv.getUint16(this.usedOff + 4 + 8 * this.layout.size, true);
+      const availEvent = this.dv.getUint16(this.availEventOff, true);
       return ((cur - availEvent - 1) & 0xffff) < ((cur - old) & 0xffff);
     }
     return (this.dv.getUint16(this.usedOff, true) & VIRTQ_USED_F_NO_NOTIFY) === 0;
@@ -126,25 +147,37 @@ export class DriverSplitRing {
 
   /** Takes the next used element, returning its descriptors to the free list; null when none. */
   popUsed(): UsedElem | null {
-    const usedIdx = this.dv.getUint16(this.usedOff + 2, true);
-    if (usedIdx === this.lastUsed) return null;
-    const slot = this.lastUsed % this.layout.size;
-    const head = this.dv.getUint32(this.usedOff + 4 + 8 * slot, true);
-    const length = this.dv.getUint32(this.usedOff + 8 + 8 * slot, true);
+    const head = this.popUsedHead();
+    return head < 0 ? null : { head, length: this.lastUsedLength };
+  }
+
+  /**
+   * {@link popUsed} without the result object, for drivers that reap in bulk: the head of the next
+   * used chain (its length in {@link lastUsedLength}), or -1 when none.
+   */
+  popUsedHead(): number {
+    const dv = this.dv;
+    const usedIdx = dv.getUint16(this.usedIdxOff, true);
+    if (usedIdx === this.lastUsed) return -1;
+    const at = this.usedRingOff + 8 * (this.lastUsed & this.mask);
+    const head = dv.getUint32(at, true);
+    const length = dv.getUint32(at + 4, true);
     this.lastUsed = (this.lastUsed + 1) & 0xffff;
-    if (head >= this.layout.size || this.chainLen[head] === 0) throw new Error(`device returned unknown head ${head}`);
+    const n = head < this.chainLen.length ? this.chainLen[head]! : 0;
+    if (n === 0) throw new Error(`device returned unknown head ${head}`);
     // Return the chain to the free list: walk its `next` links to the tail.
     let tail = head;
-    for (let i = 1; i < this.chainLen[head]!; i++) tail = this.next[tail]!;
+    for (let i = 1; i < n; i++) tail = this.next[tail]!;
     this.next[tail] = this.freeHead;
     this.freeHead = head;
-    this.freeCount += this.chainLen[head]!;
+    this.freeCount += n;
     this.chainLen[head] = 0;
-    if (this.layout.eventIdx) {
+    if (this.eventIdx) {
       // used_event: interrupt me when the device passes what I have consumed.
-      this.dv.setUint16(this.availOff + 4 + 2 * this.layout.size, this.lastUsed, true);
+      dv.setUint16(this.usedEventOff, this.lastUsed, true);
     }
-    return { head, length };
+    this.lastUsedLength = length;
+    return head;
   }
 
   /** Asks the device not to interrupt (VIRTQ_AVAIL_F_NO_INTERRUPT), or to interrupt again. */
