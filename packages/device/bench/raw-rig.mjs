@@ -73,7 +73,9 @@ export const COMMANDS = {
  * `deviceClass` lets an A/B comparison run another build of the device.
  */
 export function createRawRig({ queueSize = 256, command = 'flush', renderer, fenced = false, deviceClass = VirtioGpuDevice } = {}) {
-  const spec = COMMANDS[command];
+  // A list of commands fills the slots round-robin (a mixed batch).
+  const specs = (Array.isArray(command) ? command : [command]).map((c) => COMMANDS[c]);
+  const spec = specs[0];
   const ram = new GuestRam({ regions: [{ gpa: RAM_BASE, bytes: 16 << 20 }] });
   let onInterrupt = () => {};
   const device = new deviceClass({
@@ -102,8 +104,11 @@ export function createRawRig({ queueSize = 256, command = 'flush', renderer, fen
   /** One pre-built two-buffer chain per slot (reused objects: no allocation per submit). */
   const chains = [];
   let reqLen = 0;
+  const okTypes = new Uint32Array(slots);
   for (let i = 0; i < slots; i++) {
-    const c = spec.make(fenced ? VIRTIO_GPU_FLAG_FENCE : 0, fenced ? 1n : 0n);
+    const sp = specs[i % specs.length];
+    okTypes[i] = sp.okType;
+    const c = sp.make(fenced ? VIRTIO_GPU_FLAG_FENCE : 0, fenced ? 1n : 0n);
     reqLen = commandSize(c);
     encodeCommand(c, ram.bytes(reqAt(i), reqLen), 0);
     chains.push([
@@ -129,7 +134,7 @@ export function createRawRig({ queueSize = 256, command = 'flush', renderer, fen
     let n = 0;
     for (let h = ring.popUsedHead(); h >= 0; h = ring.popUsedHead()) {
       const i = slotOfHead[h];
-      if (respDv.getUint32(respTypeOff(i), true) !== spec.okType || ring.lastUsedLength === 0) bad++;
+      if (respDv.getUint32(respTypeOff(i), true) !== okTypes[i] || ring.lastUsedLength === 0) bad++;
       n++;
     }
     return n;
