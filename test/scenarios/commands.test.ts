@@ -240,6 +240,37 @@ describe('scanouts', () => {
   });
 });
 
+describe('multi-scanout and blob flushes', () => {
+  it('one resource on two scanouts, one flush -> both Display surfaces show their part', async () => {
+    const g = buildGpu({ scanouts: [{ width: 8, height: 8 }, { width: 8, height: 8 }] });
+    const entries = await backed2d(g, 1, 16, 8, P.VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, new Uint8Array(16 * 8 * 4));
+    await sendOk(g, cmd.setScanout(0, 1, rect(0, 0, 8, 8)));
+    await sendOk(g, cmd.setScanout(1, 1, rect(8, 0, 8, 8)));
+    const px = pattern(16 * 8 * 4, 15);
+    g.ram.writeEntries(entries, 0, px);
+    await sendOk(g, cmd.transferToHost2d(1, rect(0, 0, 16, 8)));
+    await sendOk(g, cmd.resourceFlush(1, rect(0, 0, 16, 8)));
+    const all = toRgba(px, 'RGBX', true);
+    for (const [id, x0] of [[0, 0], [1, 8]] as const) {
+      const want = new Uint8Array(8 * 8 * 4);
+      for (let y = 0; y < 8; y++) want.set(all.subarray((y * 16 + x0) * 4, (y * 16 + x0 + 8) * 4), y * 32);
+      expect(g.display.surface(id)!.data, `scanout ${id}`).toEqual(want);
+    }
+  });
+
+  it('blob scanout: guest rewrites its pages and flushes -> the Display shows the new pixels', async () => {
+    const g = buildGpu({ scanouts: [{ width: 8, height: 8 }] });
+    const entries = g.ram.allocScattered(8 * 8 * 4, false);
+    await sendOk(g, cmd.createBlob(1, P.VIRTIO_GPU_BLOB_MEM_GUEST, 0, 8 * 8 * 4, entries));
+    await sendOk(g, cmd.setScanoutBlob(0, 1, rect(0, 0, 8, 8), 8, 8, P.VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM, [32, 0, 0, 0], [0, 0, 0, 0]));
+    const px = pattern(8 * 8 * 4, 16);
+    for (let i = 3; i < px.length; i += 4) px[i] = 255;
+    g.ram.writeEntries(entries, 0, px);
+    await sendOk(g, cmd.resourceFlush(1, rect(0, 0, 8, 8)));
+    expect(g.display.surface(0)!.data).toEqual(px);
+  });
+});
+
 describe('blobs', () => {
   it('RESOURCE_ASSIGN_UUID -> v4 UUID, the same on every call, different per resource', async () => {
     const g = buildGpu();
@@ -308,6 +339,27 @@ describe('blobs', () => {
     await Promise.all([unmap, next]);
     expect(order).toEqual(['unmap true', 'next']);
     expect(renderer.calls).toContain('release 10');
+  });
+});
+
+describe('UNREF of a mapped blob', () => {
+  it('region confirms later -> RESOURCE_UNREF answered only after confirmation, then the id is free', async () => {
+    const renderer = new TestRenderer3D();
+    const region = new FakeRegion(1n << 24n);
+    region.async = true;
+    const g = buildGpu({ renderer, hostVisible: region });
+    await sendOk(g, cmd.ctxCreate(1, 'c'));
+    await sendOk(g, cmd.createBlob(10, P.VIRTIO_GPU_BLOB_MEM_HOST3D, P.VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE, 4096, [], 0, 1));
+    await g.driver.send(cmd.mapBlob(10, 0));
+    let answered = false;
+    const unref = g.driver.send(cmd.resourceUnref(10)).then((r) => ((answered = true), r));
+    await settle(20);
+    expect(answered).toBe(false);
+    expect(renderer.calls).not.toContain('destroy 10');
+    await region.confirm();
+    expect((await unref).type).toBe(OK);
+    expect(renderer.calls.slice(-2)).toEqual(['release 10', 'destroy 10']);
+    await sendOk(g, cmd.createBlob(10, P.VIRTIO_GPU_BLOB_MEM_HOST3D, 0, 4096, [], 0, 1));
   });
 });
 

@@ -9,6 +9,7 @@ import { DemoWorkload, cmd } from '@virtio-gpu/guest';
 import { describe, expect, it } from 'vitest';
 import { buildGpu, restoreGpu, saveGpu, settle, type Gpu, type SavedGpu } from '../support/gpu';
 import { TestRenderer3D } from '../support/renderer3d';
+import { FakeRegion } from '../../packages/device/test/fake-renderer';
 
 const SCANOUTS = [{ width: 160, height: 120 }, { width: 128, height: 96 }];
 const BEFORE = 4; // frames before the snapshot
@@ -132,5 +133,24 @@ describe('snapshot / restore through the real queues', () => {
     const after = (await run.g.driver.send(cmd.assignUuid(1))) as Extract<P.Response, { uuid: Uint8Array }>;
     expect([...after.uuid]).toEqual(uuid);
     expect(run.g.device.resourceCount).toBe(3);
+  });
+
+  it('UNMAP_BLOB waiting for the region at snapshot time -> answered OK by the restored device; commands queued behind it run', async () => {
+    const region = new FakeRegion(1n << 24n);
+    region.async = true;
+    const g = buildGpu({ renderer: new TestRenderer3D(), hostVisible: region });
+    await g.driver.send(cmd.ctxCreate(1, 'c'));
+    await g.driver.send(cmd.createBlob(10, P.VIRTIO_GPU_BLOB_MEM_HOST3D, P.VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE, 4096, [], 0, 1));
+    expect((await g.driver.send(cmd.mapBlob(10, 0))).type).toBe(P.VIRTIO_GPU_RESP_OK_MAP_INFO);
+    const unmap = g.driver.send(cmd.unmapBlob(10));
+    const behind = g.driver.send(cmd.getDisplayInfo());
+    await settle(20);
+    expect(g.device.paused).toBe(true);
+    const saved = saveGpu(g);
+    expect(saved.device.pending).toHaveLength(1);
+    restoreGpu(g, saved, new TestRenderer3D(), new FakeRegion(1n << 24n));
+    expect((await unmap).type).toBe(P.VIRTIO_GPU_RESP_OK_NODATA);
+    expect((await behind).type).toBe(P.VIRTIO_GPU_RESP_OK_DISPLAY_INFO);
+    expect(g.device.paused).toBe(false);
   });
 });

@@ -113,13 +113,18 @@ export function saveGpu(g: Gpu): SavedGpu {
  * renderer, display and queues is built over it, and the snapshot is restored with held chains
  * rebuilt from the restored descriptor table (SplitQueue.rebuildChain).
  */
-export function restoreGpu(g: Gpu, saved: SavedGpu, renderer?: Renderer): void {
+export function restoreGpu(g: Gpu, saved: SavedGpu, renderer?: Renderer, hostVisible?: HostVisibleRegion): void {
   g.regions.forEach((r, i) => {
     g.ram.bytes(r.gpa, r.bytes).fill(0xee);
     g.ram.write(r.gpa, saved.ram[i]!);
   });
+  if (hostVisible) g.options = { ...g.options, hostVisible };
   attachDevice(g, renderer, saved.queueIndexes);
   g.device.restore(saved.device, { chainFor: (qi, head) => g.queues[qi].rebuildChain(head) });
+  // A transport re-notifies after loading state: kicks the old device consumed may have left
+  // chains in the avail ring that nobody has popped yet.
+  g.device.notify(0);
+  g.device.notify(1);
 }
 
 /** Sends `c` and returns the response type. */
