@@ -119,8 +119,18 @@ interface Held {
   readonly queueIndex: 0 | 1;
   chain: DescriptorChain | null;
   readonly head: number;
-  /** The response to send, header final. */
-  readonly response: Response;
+  /** The handler's reply; its header is a placeholder (see `hdr`). */
+  readonly reply: Response;
+  /**
+   * The header the response's fence fields come from by {@link responseHdr}'s rules: the
+   * command's, or a final response header (the rules give it back unchanged).
+   */
+  readonly hdr: CtrlHdr;
+}
+
+/** The response a held chain will get, header final (snapshots store this). */
+function heldResponse(h: Held): Response {
+  return { ...h.reply, hdr: responseHdr(h.hdr, h.reply.type) } as Response;
 }
 
 /** A chain waiting on a Deferred handler result (unmap confirmation). */
@@ -352,7 +362,7 @@ export class VirtioGpuDevice {
       // A host bug: contain it to this chain.
       this.log.log('error', `virtio-gpu: internal error on queue ${qi}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
       if (!this.deferred.size || ![...this.deferred].some((d) => d.chain === chain)) {
-        this.answer({ queueIndex: qi, chain, head: chain.head, response: { type: VIRTIO_GPU_RESP_ERR_UNSPEC, hdr: responseHdr(hdr, VIRTIO_GPU_RESP_ERR_UNSPEC) } as Response });
+        this.answerHdr(qi, chain, hdr, VIRTIO_GPU_RESP_ERR_UNSPEC);
       }
     }
   }
@@ -456,8 +466,7 @@ export class VirtioGpuDevice {
       this.answerNow(qi, chain, hdr, outcome);
       return;
     }
-    const response = { ...outcome, hdr: responseHdr(hdr, outcome.type) } as Response;
-    const held: Held = { queueIndex: qi, chain, head: chain.head, response };
+    const held: Held = { queueIndex: qi, chain, head: chain.head, reply: outcome, hdr };
     this.fenceOrAnswer(held, hdr);
   }
 
@@ -483,7 +492,7 @@ export class VirtioGpuDevice {
     }
     if (!r.ok && this.fences.remove(held)) {
       this.log.log('warn', `virtio-gpu: ${r.why}`);
-      this.answer({ ...held, response: { type: r.err, hdr: responseHdr(hdr, r.err) } as Response });
+      this.answer(held, r.err);
     }
   }
 
@@ -504,8 +513,11 @@ export class VirtioGpuDevice {
     for (const h of this.fences.dropContext(ctxId)) this.answer(h);
   }
 
-  /** Encode the response into the chain and push it used. */
-  private answer(h: Held): void {
+  /**
+   * Encode a held chain's response (or, with `err`, that header-only error) into the chain and
+   * push it used. Too little writable space gives ERR_UNSPEC (see {@link answerNow}).
+   */
+  private answer(h: Held, err?: number): void {
     const queues = this.queues;
     if (!queues) return;
     const chain = h.chain ?? this.chainFor?.(h.queueIndex, h.head) ?? null;
@@ -513,20 +525,8 @@ export class VirtioGpuDevice {
       this.log.log('error', `virtio-gpu: no chain for held head ${h.head} on queue ${h.queueIndex}; dropped`);
       return;
     }
-    let resp = h.response;
-    let size = responseSize(resp);
-    const room = chain.writer.remaining;
-    if (size > room) {
-      // A well-formed error beats a truncated payload the driver would misread.
-      resp = { type: VIRTIO_GPU_RESP_ERR_UNSPEC, hdr: { ...resp.hdr, type: VIRTIO_GPU_RESP_ERR_UNSPEC } } as Response;
-      size = responseSize(resp);
-      this.log.log('warn', `virtio-gpu: response needs more than the ${room} writable bytes`);
-    }
-    if (this.scratch.byteLength < size) this.scratch = new Uint8Array(size);
-    const n = encodeResponse(resp, this.scratch, 0);
-    const written = chain.writer.write(this.scratch.subarray(0, Math.min(n, room)));
-    queues[h.queueIndex].pushUsed(chain, written);
-    this.usedPending[h.queueIndex] = true;
+    if (err !== undefined) this.answerHdr(h.queueIndex, chain, h.hdr, err);
+    else this.answerNow(h.queueIndex, chain, h.hdr, h.reply);
   }
 
   /**
@@ -544,6 +544,7 @@ export class VirtioGpuDevice {
     const size = responseSize(resp);
     const room = chain.writer.remaining;
     if (size > room) {
+      // A well-formed error beats a truncated payload the driver would misread.
       this.log.log('warn', `virtio-gpu: response needs more than the ${room} writable bytes`);
       this.answerHdr(qi, chain, cmdHdr, VIRTIO_GPU_RESP_ERR_UNSPEC);
       return;
@@ -585,7 +586,7 @@ export class VirtioGpuDevice {
 
   private flushInterrupts(): void {
     if (this.draining > 0 || !this.queues) return;
-    for (const qi of [CONTROLQ, CURSORQ] as const) {
+    for (let qi: 0 | 1 = CONTROLQ; qi <= CURSORQ; qi++) {
       if (!this.usedPending[qi]) continue;
       this.usedPending[qi] = false;
       if (this.queues[qi].shouldNotify()) this.onInterrupt('queue', qi);
@@ -756,13 +757,14 @@ export class VirtioGpuDevice {
     const pending: PendingSnapshot[] = [];
     for (const e of this.fences.entries()) {
       const h = e.item;
-      const f = h.response.hdr;
+      const response = heldResponse(h);
+      const f = response.hdr;
       const ringed = (f.flags & VIRTIO_GPU_FLAG_INFO_RING_IDX) !== 0;
       pending.push({
         queueIndex: h.queueIndex,
         head: h.chain?.head ?? h.head,
         fence: { fenceId: e.fenceId, ctxId: f.ctxId, ringIdx: f.ringIdx, ringed },
-        response: cloneResponse(h.response),
+        response: cloneResponse(response),
       });
     }
     for (const d of this.deferred) {
@@ -869,7 +871,8 @@ export class VirtioGpuDevice {
     this.draining++;
     try {
       for (const p of snap.pending) {
-        const held: Held = { queueIndex: p.queueIndex, chain: null, head: p.head, response: cloneResponse(p.response) };
+        const reply = cloneResponse(p.response);
+        const held: Held = { queueIndex: p.queueIndex, chain: null, head: p.head, reply, hdr: reply.hdr };
         if (p.fence) {
           this.fences.add(p.fence, p.fence.fenceId, held);
           const fr = this.renderer.createFence(p.fence);

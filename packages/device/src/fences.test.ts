@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { C, rect } from '../test/cmd.js';
 import { FakeRenderer3D } from '../test/fake-renderer.js';
 import { Rig } from '../test/rig.js';
+import { FenceTimelines } from './fences.js';
 
 const FENCE = P.VIRTIO_GPU_FLAG_FENCE;
 const RING = P.VIRTIO_GPU_FLAG_INFO_RING_IDX;
@@ -115,5 +116,46 @@ describe('fences', () => {
     expect(rig.device.pendingCount).toBe(0);
     expect(() => r.retire({ ctxId: 0, ringIdx: 0, ringed: false }, 1n)).not.toThrow();
     void rect;
+  });
+});
+
+describe('FenceTimelines (unit)', () => {
+  const G = { ctxId: 0, ringIdx: 0, ringed: false };
+  const R = { ctxId: 4, ringIdx: 2, ringed: true };
+  it('retire N -> items with id <= N in submission order; later ids stay, in order', () => {
+    const t = new FenceTimelines<string>();
+    t.add(G, 5n, 'a');
+    t.add(G, 2n, 'b');
+    t.add(G, 9n, 'c');
+    t.add(G, 3n, 'd');
+    t.add(G, 7n, 'e');
+    expect(t.retire(G, 4n)).toEqual(['b', 'd']);
+    expect(t.entries().map((e) => e.item)).toEqual(['a', 'c', 'e']);
+    expect(t.retire(G, 7n)).toEqual(['a', 'e']);
+    expect(t.size).toBe(1);
+    expect(t.retire(G, 100n)).toEqual(['c']);
+    expect(t.size).toBe(0);
+  });
+  it('retire on an empty or unknown timeline -> empty; add after a full retire works', () => {
+    const t = new FenceTimelines<string>();
+    expect(t.retire(R, 1n)).toEqual([]);
+    t.add(G, 1n, 'x');
+    expect(t.retire(G, 1n)).toEqual(['x']);
+    expect(t.retire(G, 1n)).toEqual([]);
+    t.add(G, 2n, 'y');
+    expect(t.entries().map((e) => e.item)).toEqual(['y']);
+    expect(t.retire(G, 2n)).toEqual(['y']);
+  });
+  it('timelines are separate; dropContext takes only that context, remove takes one item', () => {
+    const t = new FenceTimelines<string>();
+    t.add(G, 1n, 'g');
+    t.add(R, 1n, 'r1');
+    t.add(R, 2n, 'r2');
+    t.add({ ctxId: 5, ringIdx: 0, ringed: true }, 1n, 'other');
+    expect(t.retire(R, 1n)).toEqual(['r1']);
+    expect(t.remove('g')).toBe(true);
+    expect(t.remove('g')).toBe(false);
+    expect(t.dropContext(4)).toEqual(['r2']);
+    expect(t.entries().map((e) => e.item)).toEqual(['other']);
   });
 });

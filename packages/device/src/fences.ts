@@ -15,6 +15,9 @@ export function timelineKey(t: FenceTimeline): string {
   return t.ringed ? `${t.ctxId}:${t.ringIdx}` : 'global';
 }
 
+/** The shared empty result of {@link FenceTimelines.retire}. */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** Commands waiting on fences, per timeline, in submission order. */
 export class FenceTimelines<T> {
   private readonly pending = new Map<string, { fenceId: bigint; item: T }[]>();
@@ -27,20 +30,23 @@ export class FenceTimelines<T> {
     list.push({ fenceId, item });
   }
 
-  /** Remove and return (in submission order) every item of `timeline` with fence id <= `fenceId`. */
-  retire(timeline: FenceTimeline, fenceId: bigint): T[] {
-    const key = timelineKey(timeline);
-    const list = this.pending.get(key);
-    if (!list) return [];
-    const done: T[] = [];
-    const keep: { fenceId: bigint; item: T }[] = [];
-    for (const p of list) {
-      if (p.fenceId <= fenceId) done.push(p.item);
-      else keep.push(p);
+  /**
+   * Remove and return (in submission order) every item of `timeline` with fence id <= `fenceId`.
+   * The result is read-only (an empty result is shared). Survivors are compacted in place and an
+   * emptied timeline keeps its list, so a fence round trip allocates only its result.
+   */
+  retire(timeline: FenceTimeline, fenceId: bigint): readonly T[] {
+    const list = this.pending.get(timelineKey(timeline));
+    if (!list) return NONE;
+    let done: T[] | null = null;
+    let kept = 0;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i];
+      if (p.fenceId <= fenceId) (done ??= []).push(p.item);
+      else list[kept++] = p;
     }
-    if (keep.length === 0) this.pending.delete(key);
-    else this.pending.set(key, keep);
-    return done;
+    list.length = kept;
+    return done ?? NONE;
   }
 
   /** Remove one held item (its fence could not be created); false when it is not pending. */
