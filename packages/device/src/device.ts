@@ -346,7 +346,10 @@ export class VirtioGpuDevice {
   private processChain(qi: 0 | 1, chain: DescriptorChain): void {
     let hdr: CtrlHdr = EMPTY_HDR;
     try {
-      const bytes = chain.reader.readBytes(chain.reader.remaining) ?? new Uint8Array(0);
+      // Descriptors may alias one buffer, so a chain can describe up to 4 GiB whatever the guest's
+      // RAM: read only what a command can use. Bytes after a command are ignored anyway.
+      const readable = Math.min(chain.reader.remaining, this.limits.maxCommandBytes);
+      const bytes = chain.reader.readBytes(readable) ?? new Uint8Array(0);
       const dec = decodeCommand(bytes, 0, bytes.byteLength);
       if (!dec.ok) {
         const h = decodeHeader(bytes, 0, bytes.byteLength);

@@ -17,9 +17,15 @@ export interface DeviceLimits {
   maxDimension: number;
   /** Guest-triggerable log lines allowed per second; the rest are counted and summarised. */
   logLinesPerSecond: number;
+  /**
+   * Most request bytes read from one chain. Descriptors may alias the same guest buffer, so a
+   * chain can be far larger than guest RAM (up to 4 GiB); only this much is read, and a command
+   * that needs more (a SUBMIT_3D stream) is answered ERR_UNSPEC.
+   */
+  maxCommandBytes: number;
 }
 
-/** Defaults: 256 MiB of resources, 16384 entries, 16384 resources, 1024 contexts, 16384 px. */
+/** Defaults: 256 MiB of resources, 16384 entries, 16384 resources, 1024 contexts, 16384 px, 64 MiB commands. */
 export const DEFAULT_LIMITS: Readonly<DeviceLimits> = Object.freeze({
   hostMemoryBytes: 256 * 1024 * 1024,
   maxBackingEntries: 16384,
@@ -27,6 +33,7 @@ export const DEFAULT_LIMITS: Readonly<DeviceLimits> = Object.freeze({
   maxContexts: 1024,
   maxDimension: 16384,
   logLinesPerSecond: 20,
+  maxCommandBytes: 64 * 1024 * 1024,
 });
 
 /** Fill missing fields of `partial` from {@link DEFAULT_LIMITS}. */
