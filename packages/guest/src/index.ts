@@ -7,6 +7,7 @@ export { Prng } from './prng';
 export { PageAllocator } from './page-allocator';
 export { GuestRam, type GuestRamOptions, type RamRegionSpec } from './guest-ram';
 export { DriverSplitRing, type ChainBuffer, type SplitRingLayout, type UsedElem } from './split-ring';
+export { PreparedRing, type PreparedRingOptions } from './prepared-ring';
 export { GpuDriver, CONTROLQ, CURSORQ, type DriverTransport, type GpuDriverOptions, type Pending, type RawPending, type SendOptions } from './driver';
 export { cmd, hdr, rect } from './commands';
 export { DemoWorkload, cursorPath, type DemoWorkloadOptions } from './demo-workload';
