@@ -15,6 +15,8 @@
  * Each sample is one round trip timed alone; the table gives min / median / p99 in microseconds.
  * Run: node bench/fence-latency.bench.mjs  (after `pnpm build`)
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { OK, Renderer2D, VirtioGpuDevice } from '@virtio-gpu/device';
 import { GpuDriver, GuestRam } from '@virtio-gpu/guest';
 import { VIRTIO_GPU_FLAG_FENCE, VIRTIO_GPU_RESP_OK_NODATA } from '@virtio-gpu/protocol';
@@ -108,15 +110,23 @@ async function driverLatency(makeRenderer) {
   return times.sort((a, b) => a - b);
 }
 
-const rows = [['renderer', 'driver', 'min µs', 'median µs', 'p99 µs', 'mean µs']];
-for (const [name, make] of Object.entries(RENDERERS)) {
-  for (const [dname, f] of [
-    ['raw', rawLatency],
-    ['GpuDriver.send', driverLatency],
-  ]) {
-    const t = await f(make);
-    const mean = t.reduce((a, b) => a + b, 0) / t.length;
-    rows.push([name, dname, t[0].toFixed(2), percentile(t, 50).toFixed(2), percentile(t, 99).toFixed(2), mean.toFixed(2)]);
+const DRIVERS = { raw: rawLatency, 'GpuDriver.send': driverLatency };
+const CASES = Object.keys(RENDERERS).flatMap((r) => Object.keys(DRIVERS).map((d) => [r, d]));
+const caseArg = process.argv.indexOf('--case');
+if (caseArg >= 0) {
+  // Child: one renderer/driver pair in a fresh process (no JIT feedback from the other cases).
+  const [r, d] = CASES[Number(process.argv[caseArg + 1])];
+  const t = await DRIVERS[d](RENDERERS[r]);
+  const mean = t.reduce((a, b) => a + b, 0) / t.length;
+  console.log(JSON.stringify({ min: t[0], median: percentile(t, 50), p99: percentile(t, 99), mean }));
+} else {
+  const self = fileURLToPath(import.meta.url);
+  const rows = [['renderer', 'driver', 'min µs', 'median µs', 'p99 µs', 'mean µs']];
+  for (let i = 0; i < CASES.length; i++) {
+    const child = spawnSync(process.execPath, [self, '--case', String(i), ...(quick ? ['--quick'] : [])], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`case ${i} failed:\n${child.stderr}`);
+    const r = JSON.parse(child.stdout.trim().split('\n').pop());
+    rows.push([...CASES[i], r.min.toFixed(2), r.median.toFixed(2), r.p99.toFixed(2), r.mean.toFixed(2)]);
   }
+  printTable(`Fence round trip: fenced RESOURCE_FLUSH sent -> response reaped (built code, node ${process.version}; ${SAMPLES} samples each, each case in its own process)`, rows);
 }
-printTable(`Fence round trip: fenced RESOURCE_FLUSH sent -> response reaped (built code, node ${process.version}; ${SAMPLES} samples each)`, rows);

@@ -1,14 +1,14 @@
 /**
- * A device behind a real split ring in guest RAM, driven by a minimal "raw" driver: request
- * slots are encoded once and re-submitted as-is, so a bench measures the queue path and the
- * device, not the command builders. The driver still does what a real one does per command:
- * writes two descriptors (DriverSplitRing.add), an avail entry, publishes, asks whether to kick,
- * and in its interrupt handler walks the used ring and checks each response header.
+ * A device behind a real split ring in guest RAM, driven by a minimal "raw" driver (the guest
+ * package's PreparedRing): request slots are encoded once and re-submitted as-is, so a bench
+ * measures the queue path and the device, not the command builders. The driver still does what a
+ * real one does per command: writes two descriptors, an avail entry, publishes, asks whether to
+ * kick, and in its interrupt handler walks the used ring and checks each response header.
  *
  * Built code only: imports resolve to the packages' dist bundles when run by plain node.
  */
 import { VirtioGpuDevice } from '@virtio-gpu/device';
-import { DriverSplitRing, GuestRam } from '@virtio-gpu/guest';
+import { DriverSplitRing, GuestRam, PreparedRing } from '@virtio-gpu/guest';
 import {
   VIRTIO_GPU_CMD_GET_DISPLAY_INFO,
   VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING,
@@ -26,9 +26,6 @@ import {
 import { SplitQueue } from '@virtio-gpu/virtqueue';
 
 const RAM_BASE = 0x4000_0000;
-/** Bytes per request/response slot; the largest response used here (DISPLAY_INFO) is 408. */
-const SLOT_REQ = 128;
-const SLOT_RESP = 512;
 /** The resource the small commands address: 64x64, never on a scanout. */
 export const RES_ID = 1;
 
@@ -88,7 +85,8 @@ export function createRawRig({ queueSize = 256, command = 'flush', renderer, fen
     log: { log: (level, msg) => console.error(`[device ${level}] ${msg}`) },
   });
   device.negotiate(device.features);
-  const ring = new DriverSplitRing(ram, queueSize, true);
+  const pr = new PreparedRing(ram, { queueSize });
+  const ring = pr.ring;
   const cursorRing = new DriverSplitRing(ram, 16, true);
   const l = ring.layout;
   const cl = cursorRing.layout;
@@ -97,47 +95,29 @@ export function createRawRig({ queueSize = 256, command = 'flush', renderer, fen
     new SplitQueue(ram.memory, { size: cl.size, descAddr: cl.descAddr, availAddr: cl.availAddr, usedAddr: cl.usedAddr, eventIdx: true }),
   );
 
-  const slots = queueSize / 2;
-  const slotBase = ram.alloc(slots * (SLOT_REQ + SLOT_RESP));
-  const reqAt = (i) => slotBase + i * (SLOT_REQ + SLOT_RESP);
-  const respAt = (i) => reqAt(i) + SLOT_REQ;
-  /** One pre-built two-buffer chain per slot (reused objects: no allocation per submit). */
-  const chains = [];
-  let reqLen = 0;
+  const slots = pr.slots;
   const okTypes = new Uint32Array(slots);
   for (let i = 0; i < slots; i++) {
     const sp = specs[i % specs.length];
     okTypes[i] = sp.okType;
     const c = sp.make(fenced ? VIRTIO_GPU_FLAG_FENCE : 0, fenced ? 1n : 0n);
-    reqLen = commandSize(c);
-    encodeCommand(c, ram.bytes(reqAt(i), reqLen), 0);
-    chains.push([
-      { gpa: reqAt(i), length: reqLen, write: false },
-      { gpa: respAt(i), length: SLOT_RESP, write: true },
-    ]);
+    const bytes = new Uint8Array(commandSize(c));
+    encodeCommand(c, bytes, 0);
+    pr.request(i, bytes);
   }
-  const { dv: respDv, offset: respDvBase } = ram.dataView(slotBase, slots * (SLOT_REQ + SLOT_RESP));
-  const respTypeOff = (i) => respDvBase + i * (SLOT_REQ + SLOT_RESP) + SLOT_REQ;
-  const reqFenceOff = (i) => respDvBase + i * (SLOT_REQ + SLOT_RESP) + 8;
-  const slotOfHead = new Int32Array(queueSize).fill(-1);
 
   /** Place slot i's chain in the ring (not yet published). */
   function add(i) {
-    const h = ring.add(chains[i]);
-    if (h < 0) throw new Error('ring full');
-    slotOfHead[h] = i;
+    if (!pr.submit(i)) throw new Error('ring full');
   }
 
   let bad = 0;
+  const check = (slot, type, len) => {
+    if (type !== okTypes[slot] || len === 0) bad++;
+  };
   /** The driver's interrupt work: reap every used chain and check its response type. */
   function reap() {
-    let n = 0;
-    for (let h = ring.popUsedHead(); h >= 0; h = ring.popUsedHead()) {
-      const i = slotOfHead[h];
-      if (respDv.getUint32(respTypeOff(i), true) !== okTypes[i] || ring.lastUsedLength === 0) bad++;
-      n++;
-    }
-    return n;
+    return pr.reap(check);
   }
 
   /** Send one command synchronously through the same ring (setup), returning the response. */
@@ -194,8 +174,7 @@ export function createRawRig({ queueSize = 256, command = 'flush', renderer, fen
     sendOnce,
     /** Rewrite slot i's hdr.fence_id (fenced commands get increasing ids, like Linux). */
     setFenceId(i, id) {
-      respDv.setUint32(reqFenceOff(i), id >>> 0, true);
-      respDv.setUint32(reqFenceOff(i) + 4, Math.floor(id / 0x1_0000_0000), true);
+      pr.setFenceId(i, id);
     },
     /** The driver's interrupt handler. */
     set onInterrupt(f) {
