@@ -153,4 +153,39 @@ describe('snapshot / restore through the real queues', () => {
     expect((await behind).type).toBe(P.VIRTIO_GPU_RESP_OK_DISPLAY_INFO);
     expect(g.device.paused).toBe(false);
   });
+
+  it('blob scanout (SET_SCANOUT_BLOB) -> the restored Display shows the same framebuffer', async () => {
+    const g = buildGpu({ scanouts: [{ width: 16, height: 8 }] });
+    const entries = g.ram.allocScattered(3 * 4096, false);
+    await g.driver.send(cmd.createBlob(1, P.VIRTIO_GPU_BLOB_MEM_GUEST, 0, 3 * 4096, entries));
+    const px = new Uint8Array(3 * 4096).map((_, i) => (i * 7) & 0xff);
+    g.ram.writeEntries(entries, 0, px);
+    const r = await g.driver.send(cmd.setScanoutBlob(0, 1, { x: 0, y: 0, width: 16, height: 8 }, 16, 8, P.VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM, [80, 0, 0, 0], [100, 0, 0, 0]));
+    expect(r.type).toBe(P.VIRTIO_GPU_RESP_OK_NODATA);
+    const before = g.display.surface(0)!.data.slice();
+    restoreGpu(g, saveGpu(g));
+    expect(g.display.surface(0)!.data).toEqual(before);
+  });
+
+  it('fences pending on two context rings -> both re-created; each held chain answered when its own ring retires', async () => {
+    const r = new TestRenderer3D();
+    const g = buildGpu({ renderer: r });
+    await g.driver.send(cmd.ctxCreate(1, 'a', P.VIRTIO_GPU_CAPSET_VIRGL2));
+    await g.driver.send(cmd.ctxCreate(2, 'b', P.VIRTIO_GPU_CAPSET_VIRGL2));
+    r.mode = { kind: 'manual' };
+    const order: string[] = [];
+    const a = (await g.driver.submit(cmd.submit3d(1, new Uint8Array(4)), { fence: true, ctxId: 1, ringIdx: 3 })).response.then(() => order.push('a'));
+    const b = (await g.driver.submit(cmd.submit3d(2, new Uint8Array(4)), { fence: true, ctxId: 2, ringIdx: 0 })).response.then(() => order.push('b'));
+    const r2 = new TestRenderer3D();
+    r2.mode = { kind: 'manual' };
+    restoreGpu(g, saveGpu(g), r2);
+    expect(r2.pendingFences.map((f) => `${f.ctxId}:${f.ringIdx}`).sort()).toEqual(['1:3', '2:0']);
+    r2.retireNow(r2.pendingFences.find((f) => f.ctxId === 2)!);
+    await b;
+    await settle(20);
+    expect(order).toEqual(['b']);
+    r2.retireNow(r2.pendingFences[0]!);
+    await a;
+    expect(order).toEqual(['b', 'a']);
+  });
 });
