@@ -814,7 +814,8 @@ export class VirtioGpuDevice {
   /**
    * Load a snapshot (into a freshly built or reset device over the restored guest memory).
    * Backing entries are re-resolved through guest memory; mapped blobs are mapped again into the
-   * host-visible region; fences still pending are created again in the renderer. Throws on a
+   * host-visible region; fences still pending are created again in the renderer; chains already available on attached
+   * queues are then processed (their kick went to the old device). Throws on a
    * snapshot this device cannot take (wrong version, renderer refuses, scanout count differs):
    * that is host configuration, not guest input.
    */
@@ -888,6 +889,13 @@ export class VirtioGpuDevice {
       this.draining--;
     }
     this.flushInterrupts();
+    // The old device may have taken the driver's last kick without popping everything (its control
+    // queue paused behind an unmap, or a kick not yet drained): that kick is not coming again, so
+    // pick up whatever the driver made available.
+    if (this.queues) {
+      this.notify(CONTROLQ);
+      this.notify(CURSORQ);
+    }
   }
 
   /**

@@ -110,3 +110,14 @@ describe('snapshot / restore: cursor', () => {
     expect(c.image).toEqual(new Uint8Array(64 * 64 * 4).fill(0x7f));
   });
 });
+
+describe('snapshot / restore: available chains', () => {
+  it('chains made available before restore (their kick went to the old device) are processed by restore', () => {
+    const rig = new Rig();
+    const snap = structuredClone(rig.device.snapshot());
+    const rig2 = new Rig({ memory: rig.memory });
+    const head = rig2.enqueue(C.create2d(1, P.VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM, 4, 4));
+    rig2.device.restore(snap);
+    expect(rig2.responseFor(head)?.type).toBe(P.VIRTIO_GPU_RESP_OK_NODATA);
+  });
+});
