@@ -121,10 +121,6 @@ export function restoreGpu(g: Gpu, saved: SavedGpu, renderer?: Renderer, hostVis
   if (hostVisible) g.options = { ...g.options, hostVisible };
   attachDevice(g, renderer, saved.queueIndexes);
   g.device.restore(saved.device, { chainFor: (qi, head) => g.queues[qi].rebuildChain(head) });
-  // A transport re-notifies after loading state: kicks the old device consumed may have left
-  // chains in the avail ring that nobody has popped yet.
-  g.device.notify(0);
-  g.device.notify(1);
 }
 
 /** Sends `c` and returns the response type. */
