@@ -814,10 +814,10 @@ export class VirtioGpuDevice {
   /**
    * Load a snapshot (into a freshly built or reset device over the restored guest memory).
    * Backing entries are re-resolved through guest memory; mapped blobs are mapped again into the
-   * host-visible region; fences still pending are created again in the renderer; chains already available on attached
-   * queues are then processed (their kick went to the old device). Throws on a
-   * snapshot this device cannot take (wrong version, renderer refuses, scanout count differs):
-   * that is host configuration, not guest input.
+   * host-visible region; fences still pending are created again in the renderer; chains already
+   * available on attached queues are then processed (their kick went to the old device). Throws
+   * on a snapshot this device cannot take (wrong version, renderer refuses, scanout count
+   * differs): that is host configuration, not guest input.
    */
   restore(snap: DeviceSnapshot, opts: RestoreOptions = {}): void {
     if (snap.version !== DEVICE_SNAPSHOT_VERSION) throw new Error(`restore: snapshot version ${snap.version}`);
