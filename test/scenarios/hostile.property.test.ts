@@ -141,8 +141,9 @@ describe('hostile command bytes through the real queues', () => {
     await sendOk(g, cmd.resourceUnref(999));
   });
 
-  it('3D device with a host-visible region: every random request is answered, contexts stay within the limit', async () => {
+  it('3D device with a host-visible region and fences retiring on microtasks: every random request is answered, contexts stay within the limit', async () => {
     const r = new TestRenderer3D();
+    r.mode = { kind: 'microtask' };
     const g = buildGpu({ limits: LIMITS, renderer: r, hostVisible: new FakeRegion(1n << 20n), regions: [{ gpa: RAM_BASE, bytes: 16 << 20 }] });
     const baseline = g.ram.freePages;
     await fc.assert(
@@ -155,6 +156,34 @@ describe('hostile command bytes through the real queues', () => {
       { numRuns: 400, seed: 0x3d3d },
     );
     expect((await g.driver.send(cmd.getCapsetInfo(0))).type).toBe(P.VIRTIO_GPU_RESP_OK_CAPSET_INFO);
+  });
+
+  it('3D device with a region that confirms unmaps late: random maps, unmaps and unrefs all answered once the region confirms', async () => {
+    const region = new FakeRegion(1n << 20n);
+    region.async = true;
+    const g = buildGpu({ limits: LIMITS, renderer: new TestRenderer3D(), hostVisible: region, regions: [{ gpa: RAM_BASE, bytes: 16 << 20 }] });
+    await sendOk(g, cmd.ctxCreate(1, 'blobs'));
+    const blobOps = fc.oneof(
+      fc.tuple(fc.integer({ min: 1, max: 6 }), fc.constantFrom(4096, 8192)).map(([i, size]) => cmd.createBlob(i, P.VIRTIO_GPU_BLOB_MEM_HOST3D, P.VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE, size, [], 0, 1)),
+      fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 255 })).map(([i, page]) => cmd.mapBlob(i, page * 4096)),
+      fc.integer({ min: 1, max: 6 }).map((i) => cmd.unmapBlob(i)),
+      fc.integer({ min: 1, max: 6 }).map((i) => cmd.resourceUnref(i)),
+      fc.constant(cmd.getDisplayInfo()),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(blobOps, fc.boolean()), { minLength: 1, maxLength: 12 }), async (ops) => {
+        let settled = 0;
+        const ps = [];
+        for (const [c, fence] of ops) ps.push((await g.driver.submit(c, { fence })).response.finally(() => settled++));
+        for (let i = 0; i < 50 && settled < ps.length; i++) await region.confirm();
+        expect(settled).toBe(ps.length);
+        await Promise.all(ps);
+        await expectHealthy(g);
+        expect(g.device.paused).toBe(false);
+        expect(region.maps.size).toBeLessThanOrEqual(6);
+      }),
+      { numRuns: 200, seed: 0xb10b },
+    );
   });
 
   it('createInProcessGpu (the CLI rig): fully random bytes on both queues are all answered ERR_* or OK, never a throw', async () => {
