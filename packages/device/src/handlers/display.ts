@@ -12,12 +12,15 @@ import { EMPTY_HDR, type Outcome } from '../outcome.js';
 import { errScanoutId, errUnspec } from '../result.js';
 import type { DeviceState } from '../state.js';
 
+/** The pmode of a scanout that does not exist; shared (the encoder only reads it). */
+const NO_SCANOUT: DisplayOne = Object.freeze({ r: Object.freeze({ x: 0, y: 0, width: 0, height: 0 }), enabled: 0, flags: 0 });
+
 /** GET_DISPLAY_INFO: every scanout's mode; enabled when connected (host configuration). */
 export function getDisplayInfo(s: DeviceState): Outcome {
   const pmodes: DisplayOne[] = [];
   for (let i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++) {
     const sc = s.scanouts[i];
-    if (!sc) pmodes.push({ r: { x: 0, y: 0, width: 0, height: 0 }, enabled: 0, flags: 0 });
+    if (!sc) pmodes.push(NO_SCANOUT);
     else pmodes.push({ r: { x: sc.x, y: sc.y, width: sc.width, height: sc.height }, enabled: sc.enabled ? 1 : 0, flags: 0 });
   }
   return { type: VIRTIO_GPU_RESP_OK_DISPLAY_INFO, hdr: EMPTY_HDR, pmodes };
