@@ -65,6 +65,21 @@ describe('display queries', () => {
   });
 });
 
+describe('hotplug', () => {
+  it('host resizes a scanout -> config interrupt with VIRTIO_GPU_EVENT_DISPLAY; GET_DISPLAY_INFO and GET_EDID show the new mode', async () => {
+    const g = buildGpu({ scanouts: [{ width: 64, height: 48 }] });
+    g.device.resizeScanout(0, 800, 600);
+    expect(g.interrupts.at(-1)).toEqual({ cause: 'config', queueIndex: undefined });
+    expect(g.device.readConfig(0, 4) & P.VIRTIO_GPU_EVENT_DISPLAY).toBe(P.VIRTIO_GPU_EVENT_DISPLAY);
+    const info = (await g.driver.send(cmd.getDisplayInfo())) as R<typeof P.VIRTIO_GPU_RESP_OK_DISPLAY_INFO>;
+    expect(info.pmodes[0]!.r).toEqual(rect(0, 0, 800, 600));
+    const e = ((await g.driver.send(cmd.getEdid(0))) as R<typeof P.VIRTIO_GPU_RESP_OK_EDID>).edid;
+    expect(e[56]! | ((e[58]! >> 4) << 8)).toBe(800);
+    g.device.writeConfig(4, 4, P.VIRTIO_GPU_EVENT_DISPLAY); // events_clear
+    expect(g.device.readConfig(0, 4)).toBe(0);
+  });
+});
+
 describe('RESOURCE_CREATE_2D formats', () => {
   it.each(FORMATS)('%s -> OK; scanout readback converts the guest bytes to RGBA8', async (_n, format, order) => {
     const g = buildGpu({ scanouts: [{ width: 8, height: 4 }] });
