@@ -13,7 +13,7 @@
  * Drivers: the raw driver (pre-encoded slot; only the fence id rewritten) and the general
  * GpuDriver (send() encodes the command object, awaits a promise, decodes the response).
  * Each sample is one round trip timed alone; the table gives min / median / p99 in microseconds.
- * Run: node bench/fence-latency.bench.mjs  (after `pnpm build`)
+ * Run: node bench/fence-latency.mjs  (after `pnpm build`)
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -3,6 +3,7 @@
  *
  * Why standalone and not vitest bench: vitest's module transform makes these hot paths 3-5x
  * slower than the bundles users run, so whole-path numbers are taken from `dist/` by plain node.
+ * The scripts are named *.mjs, not *.bench.mjs, so `vitest bench` does not collect them.
  *
  * Method: warm up, then calibrate how many units (a unit is one batch of commands) fill a sample
  * of about `sampleMs`, then take `samples` samples and report the best and the median per-op

@@ -17,7 +17,7 @@
  * polymorphic call sites a real guest's mix brings.
  *
  * Goal (issue): >= 2 million small commands per second through the whole path.
- * Run: node bench/queue-path.bench.mjs [--quick]  (after `pnpm build`)
+ * Run: node bench/queue-path.mjs [--quick]  (after `pnpm build`)
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
