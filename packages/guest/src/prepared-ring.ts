@@ -113,11 +113,14 @@ export class PreparedRing {
    */
   reap(done?: (slot: number, responseType: number, bytesWritten: number) => void): number {
     let n = 0;
-    for (let head = this.ring.popUsedHead(); head >= 0; head = this.ring.popUsedHead()) {
+    const ring = this.ring;
+    const typeAt = this.dvBase + this.reqBytes;
+    for (let head = ring.popUsedHead(); head >= 0; head = ring.popUsedHead()) {
       const slot = this.slotOfHead[head]!;
       this.slotOfHead[head] = -1;
-      const len = this.ring.lastUsedLength;
-      if (done !== undefined) done(slot, len >= 4 ? this.responseType(slot) : 0, len);
+      const len = ring.lastUsedLength;
+      // slot < 0: a chain added to `ring` by hand, not through submit().
+      if (done !== undefined && slot >= 0) done(slot, len >= 4 ? this.dv.getUint32(typeAt + slot * this.stride, true) : 0, len);
       n++;
     }
     return n;
