@@ -11,6 +11,6 @@ export const sharedConfig = {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', '*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    benchmark: { include: ['bench/**/*.bench.ts'] },
   },
-  bench: { include: ['bench/**/*.bench.ts'] },
 };
