@@ -30,7 +30,8 @@ describe('round trip', () => {
   it('split: random valid chains -> same bytes out, answers back', () => {
     fc.assert(
       fc.property(fc.array(chainArb, { minLength: 1, maxLength: 8 }), fc.boolean(), (chains, eventIdx) => {
-        const { mem, driver } = SplitTestDriver.create(32, eventIdx);
+        // 8 chains of up to 6 descriptors each must fit the table at once.
+        const { mem, driver } = SplitTestDriver.create(64, eventIdx);
         const q = new SplitQueue(mem, driver.cfg);
         const sent = chains.map((c) => {
           const ins = c.inLens.map((n) => driver.buf(n, true));

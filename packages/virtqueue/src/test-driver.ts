@@ -77,6 +77,9 @@ export class SplitTestDriver {
   private availIdx = 0;
   private lastUsed = 0;
   private nextFree = 0;
+  /** Descriptors handed out and not yet returned by the device, per head and in all. */
+  private readonly held = new Map<number, number>();
+  private heldTotal = 0;
 
   constructor(
     readonly mem: GuestMemory,
@@ -129,12 +132,18 @@ export class SplitTestDriver {
    */
   submit(bufs: TestBuf[], opts: { indirect?: boolean; publish?: boolean } = {}): number {
     const size = this.cfg.size;
+    // A chain must not overwrite descriptors of chains the device still holds: that is a
+    // driver bug which would make the device see a different chain than the test sent.
+    const need = opts.indirect ? 1 : bufs.length;
+    if (this.heldTotal + need > size) throw new RangeError(`test driver: ${need} descriptors wanted, ${size - this.heldTotal} free`);
+    this.heldTotal += need;
     if (opts.indirect) {
       const table = this.data.alloc(16 * bufs.length);
       bufs.forEach((b, i) =>
         this.writeDesc(i, b.gpa, b.len, (b.write ? VIRTQ_DESC_F_WRITE : 0) | (i + 1 < bufs.length ? VIRTQ_DESC_F_NEXT : 0), i + 1, table),
       );
       const head = this.nextFree;
+      this.held.set(head, 1);
       this.nextFree = (this.nextFree + 1) % size;
       this.writeDesc(head, table, 16 * bufs.length, VIRTQ_DESC_F_INDIRECT, 0);
       this.putAvail(head);
@@ -149,6 +158,7 @@ export class SplitTestDriver {
     bufs.forEach((b, k) =>
       this.writeDesc(ids[k], b.gpa, b.len, (b.write ? VIRTQ_DESC_F_WRITE : 0) | (k + 1 < bufs.length ? VIRTQ_DESC_F_NEXT : 0), ids[(k + 1) % ids.length]),
     );
+    this.held.set(ids[0], ids.length);
     this.putAvail(ids[0]);
     if (opts.publish !== false) this.publish();
     return ids[0];
@@ -160,7 +170,10 @@ export class SplitTestDriver {
     const usedIdx = readU16(this.mem, this.cfg.usedAddr + 2);
     while (this.lastUsed !== usedIdx) {
       const at = this.cfg.usedAddr + 4 + 8 * (this.lastUsed % this.cfg.size);
-      out.push({ id: readU32(this.mem, at), len: readU32(this.mem, at + 4) });
+      const id = readU32(this.mem, at);
+      out.push({ id, len: readU32(this.mem, at + 4) });
+      this.heldTotal -= this.held.get(id) ?? 0;
+      this.held.delete(id);
       this.lastUsed = (this.lastUsed + 1) & 0xffff;
     }
     return out;
