@@ -38,11 +38,34 @@ import {
   VIRTIO_GPU_MAX_SCANOUTS,
   VIRTIO_GPU_RESP_ERR_UNSPEC,
   VIRTIO_GPU_RESP_OK_NODATA,
+  type CmdCursor,
+  type CmdCtxCreate,
+  type CmdCtxDestroy,
+  type CmdCtxResource,
+  type CmdGetCapset,
+  type CmdGetCapsetInfo,
+  type CmdGetEdid,
+  type CmdResourceAssignUuid,
+  type CmdResourceAttachBacking,
+  type CmdResourceCreate2d,
+  type CmdResourceCreate3d,
+  type CmdResourceCreateBlob,
+  type CmdResourceDetachBacking,
+  type CmdResourceFlush,
+  type CmdResourceMapBlob,
+  type CmdResourceUnmapBlob,
+  type CmdResourceUnref,
+  type CmdSetScanout,
+  type CmdSetScanoutBlob,
+  type CmdSubmit3d,
+  type CmdTransferHost3d,
+  type CmdTransferToHost2d,
   type Command,
+  CommandScratch,
   CtrlHdr,
   type Rect,
   type Response,
-  decodeCommand,
+  decodeCommandInto,
   decodeHeader,
   encodeResponse,
   responseSize,
@@ -149,6 +172,14 @@ function defaultRandom(bytes: Uint8Array): void {
   c.getRandomValues(bytes);
 }
 
+/**
+ * A copy of a command header, for anything that outlives the command's handling (a held
+ * answer, a snapshot): the queue loop decodes every command into the same scratch objects.
+ */
+function copyHdr(h: CtrlHdr): CtrlHdr {
+  return { type: h.type, flags: h.flags, fenceId: h.fenceId, ctxId: h.ctxId, ringIdx: h.ringIdx };
+}
+
 /** The response header: echo the fence fields when the command asked for a fence (§5.7.6.7). */
 export function responseHdr(cmdHdr: CtrlHdr, type: number): CtrlHdr {
   if ((cmdHdr.flags & VIRTIO_GPU_FLAG_FENCE) === 0) return { type, flags: 0, fenceId: 0n, ctxId: 0, ringIdx: 0 };
@@ -228,6 +259,14 @@ export class VirtioGpuDevice {
   private scratch = new Uint8Array(2048);
   /** The 24 bytes of every header-only response (OK_NODATA, errors), reused. */
   private readonly hdrOut = new Uint8Array(CtrlHdr.SIZE);
+  /**
+   * Per queue, the objects every command is decoded into (no allocation per command). A decoded
+   * command is only valid while processChain handles it: whatever outlives that is copied
+   * (held headers here, rects kept as scanout state in the handlers).
+   */
+  private readonly cmdScratch: [CommandScratch, CommandScratch] = [new CommandScratch(), new CommandScratch()];
+  /** Whether queue i's scratch holds the command being handled (processChain re-entered). */
+  private readonly scratchBusy = [false, false];
 
   constructor(opts: VirtioGpuDeviceOptions) {
     this.renderer = opts.renderer ?? new Renderer2D();
@@ -345,21 +384,28 @@ export class VirtioGpuDevice {
 
   private processChain(qi: 0 | 1, chain: DescriptorChain): void {
     let hdr: CtrlHdr = EMPTY_HDR;
+    // Re-entered (a sink or renderer callback kicked a queue while a command of this queue is
+    // being handled): the outer command still reads the queue's scratch, so use a fresh one.
+    const outer = !this.scratchBusy[qi];
+    const scratch = outer ? this.cmdScratch[qi] : new CommandScratch();
+    this.scratchBusy[qi] = true;
     try {
       // Descriptors may alias one buffer, so a chain can describe up to 4 GiB whatever the guest's
       // RAM: read only what a command can use. Bytes after a command are ignored anyway.
       const readable = Math.min(chain.reader.remaining, this.limits.maxCommandBytes);
       const bytes = chain.reader.readBytes(readable) ?? new Uint8Array(0);
-      const dec = decodeCommand(bytes, 0, bytes.byteLength);
-      if (!dec.ok) {
+      const cmd = decodeCommandInto(bytes, 0, bytes.byteLength, scratch);
+      if (cmd === null) {
         const h = decodeHeader(bytes, 0, bytes.byteLength);
         if (h) hdr = h;
-        this.log.log('warn', `virtio-gpu: undecodable command on queue ${qi}: ${dec.error.message}`);
+        this.log.log('warn', `virtio-gpu: undecodable command on queue ${qi}: ${scratch.error?.message ?? 'unknown'}`);
         this.answerHdr(qi, chain, hdr, VIRTIO_GPU_RESP_ERR_UNSPEC);
         return;
       }
-      hdr = dec.cmd.hdr;
-      const outcome = qi === CONTROLQ ? this.dispatchControl(dec.cmd) : this.dispatchCursor(dec.cmd);
+      // scratch.hdr, not cmd.hdr: one object shape for every command type keeps these reads
+      // monomorphic (the same values; see decodeCommandInto).
+      hdr = scratch.hdr;
+      const outcome = qi === CONTROLQ ? this.dispatchControl(hdr, cmd) : this.dispatchCursor(hdr, cmd);
       this.settle(qi, chain, hdr, outcome);
     } catch (e) {
       // A host bug: contain it to this chain.
@@ -367,6 +413,8 @@ export class VirtioGpuDevice {
       if (!this.deferred.size || ![...this.deferred].some((d) => d.chain === chain)) {
         this.answerHdr(qi, chain, hdr, VIRTIO_GPU_RESP_ERR_UNSPEC);
       }
+    } finally {
+      if (outer) this.scratchBusy[qi] = false;
     }
   }
 
@@ -379,79 +427,86 @@ export class VirtioGpuDevice {
     return null;
   }
 
-  private dispatchControl(cmd: Command): Outcome {
-    const bad = this.checkFence(cmd.hdr, cmd.type);
+  /**
+   * Switches on `hdr.type` (equal to `cmd.type`): the header object has one shape whatever the
+   * command, while each command type has its own, so `cmd.type` would be a polymorphic load.
+   */
+  private dispatchControl(hdr: CtrlHdr, cmd: Command): Outcome {
+    const type = hdr.type;
+    const bad = this.checkFence(hdr, type);
     if (bad) return bad;
     const s = this.state;
-    switch (cmd.type) {
+    switch (type) {
+      case VIRTIO_GPU_CMD_RESOURCE_FLUSH:
+        return flush(s, cmd as CmdResourceFlush);
+      case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D:
+        return transferToHost2d(s, cmd as CmdTransferToHost2d);
       case VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
         return getDisplayInfo(s);
       case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D:
-        return create2d(s, cmd);
+        return create2d(s, cmd as CmdResourceCreate2d);
       case VIRTIO_GPU_CMD_RESOURCE_UNREF:
-        return unref(s, cmd);
+        return unref(s, cmd as CmdResourceUnref);
       case VIRTIO_GPU_CMD_SET_SCANOUT:
-        return setScanout(s, cmd);
-      case VIRTIO_GPU_CMD_RESOURCE_FLUSH:
-        return flush(s, cmd);
-      case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D:
-        return transferToHost2d(s, cmd);
+        return setScanout(s, cmd as CmdSetScanout);
       case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING:
-        return attachBacking(s, cmd);
+        return attachBacking(s, cmd as CmdResourceAttachBacking);
       case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING:
-        return detachBacking(s, cmd);
+        return detachBacking(s, cmd as CmdResourceDetachBacking);
       case VIRTIO_GPU_CMD_GET_CAPSET_INFO:
-        return capsetInfo(s, cmd);
+        return capsetInfo(s, cmd as CmdGetCapsetInfo);
       case VIRTIO_GPU_CMD_GET_CAPSET:
-        return capset(s, cmd);
+        return capset(s, cmd as CmdGetCapset);
       case VIRTIO_GPU_CMD_GET_EDID:
-        return getEdid(s, cmd);
+        return getEdid(s, cmd as CmdGetEdid);
       case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
-        return assignUuid(s, cmd);
+        return assignUuid(s, cmd as CmdResourceAssignUuid);
       case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB:
-        return createBlob(s, cmd);
+        return createBlob(s, cmd as CmdResourceCreateBlob);
       case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB:
-        return setScanoutBlob(s, cmd);
+        return setScanoutBlob(s, cmd as CmdSetScanoutBlob);
       case VIRTIO_GPU_CMD_CTX_CREATE:
-        return ctxCreate(s, cmd);
+        return ctxCreate(s, cmd as CmdCtxCreate);
       case VIRTIO_GPU_CMD_CTX_DESTROY:
-        return ctxDestroy(s, cmd, (id) => this.dropContextFences(id));
+        return ctxDestroy(s, cmd as CmdCtxDestroy, (id) => this.dropContextFences(id));
       case VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
-        return ctxResource(s, cmd, true);
+        return ctxResource(s, cmd as CmdCtxResource, true);
       case VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
-        return ctxResource(s, cmd, false);
+        return ctxResource(s, cmd as CmdCtxResource, false);
       case VIRTIO_GPU_CMD_RESOURCE_CREATE_3D:
-        return create3d(s, cmd);
+        return create3d(s, cmd as CmdResourceCreate3d);
       case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
       case VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
-        return transfer3d(s, cmd);
+        return transfer3d(s, cmd as CmdTransferHost3d);
       case VIRTIO_GPU_CMD_SUBMIT_3D:
-        return submit3d(s, cmd);
+        return submit3d(s, cmd as CmdSubmit3d);
       case VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB:
-        return mapBlob(s, cmd);
+        return mapBlob(s, cmd as CmdResourceMapBlob);
       case VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
-        return unmapBlob(s, cmd);
+        return unmapBlob(s, cmd as CmdResourceUnmapBlob);
       default:
-        return errUnspec(`command 0x${(cmd.type as number).toString(16)} is not for the control queue`);
+        return errUnspec(`command 0x${type.toString(16)} is not for the control queue`);
     }
   }
 
-  private dispatchCursor(cmd: Command): Outcome {
-    if (cmd.type === VIRTIO_GPU_CMD_UPDATE_CURSOR || cmd.type === VIRTIO_GPU_CMD_MOVE_CURSOR) return cursor(this.state, cmd);
-    return errUnspec(`command 0x${(cmd.type as number).toString(16)} is not for the cursor queue`);
+  private dispatchCursor(hdr: CtrlHdr, cmd: Command): Outcome {
+    const type = hdr.type;
+    if (type === VIRTIO_GPU_CMD_UPDATE_CURSOR || type === VIRTIO_GPU_CMD_MOVE_CURSOR) return cursor(this.state, cmd as CmdCursor);
+    return errUnspec(`command 0x${type.toString(16)} is not for the cursor queue`);
   }
 
   /** Turn a handler outcome into a response now, after a fence, or after a Deferred settles. */
   private settle(qi: 0 | 1, chain: DescriptorChain, hdr: CtrlHdr, outcome: Outcome): void {
     if (outcome instanceof Deferred) {
-      const held: HeldDeferred = { queueIndex: qi, chain, hdr };
+      // The answer comes after this command's handling: keep a copy of its header, not the scratch.
+      const held: HeldDeferred = { queueIndex: qi, chain, hdr: copyHdr(hdr) };
       const gen = this.state.generation;
       this.deferred.add(held);
       outcome.onSettle((o) => {
         if (!this.deferred.delete(held) || gen !== this.state.generation) return;
         this.draining++;
         try {
-          this.settle(qi, chain, hdr, o instanceof Deferred ? errUnspec('nested deferral') : o);
+          this.settle(qi, chain, held.hdr, o instanceof Deferred ? errUnspec('nested deferral') : o);
         } finally {
           this.draining--;
         }
@@ -469,8 +524,9 @@ export class VirtioGpuDevice {
       this.answerNow(qi, chain, hdr, outcome);
       return;
     }
-    const held: Held = { queueIndex: qi, chain, head: chain.head, reply: outcome, hdr };
-    this.fenceOrAnswer(held, hdr);
+    // Answered when the fence retires, long after the scratch header was overwritten: copy it.
+    const held: Held = { queueIndex: qi, chain, head: chain.head, reply: outcome, hdr: copyHdr(hdr) };
+    this.fenceOrAnswer(held, held.hdr);
   }
 
   /** Answer now, or hold until the command's fence retires (control queue only). */

@@ -13,6 +13,9 @@
  * - Fences: `createFence` may retire at once (call the handler synchronously) or later; a later
  *   retirement must be delivered on the embedder's event loop (not from another thread). Retiring
  *   fence N on a timeline retires every earlier fence of that timeline.
+ * - Arguments (rects, boxes, the SUBMIT_3D stream) are valid only during the call: the device
+ *   decodes every command into reused objects, and byte views alias guest memory. Copy what you
+ *   keep past the call.
  * - `unmapBlob` is only called after the host-visible region confirmed the unmap, so the renderer
  *   may free the memory behind the mapping at once.
  */

@@ -33,10 +33,38 @@ import {
   TransferHost3d,
   TransferToHost2d,
   UpdateCursor,
+  type Box,
+  type CursorPos,
   type DisplayOne,
   type Rect,
 } from './layouts.js';
-import type { DecodeError, DecodeResponseResult, DecodeResult, HdrOnlyResponseType, Response } from './types.js';
+import type {
+  CmdCtxDestroy,
+  CmdCtxResource,
+  CmdCursor,
+  CmdGetCapset,
+  CmdGetCapsetInfo,
+  CmdGetDisplayInfo,
+  CmdGetEdid,
+  CmdResourceAssignUuid,
+  CmdResourceCreate2d,
+  CmdResourceCreate3d,
+  CmdResourceDetachBacking,
+  CmdResourceFlush,
+  CmdResourceMapBlob,
+  CmdResourceUnmapBlob,
+  CmdResourceUnref,
+  CmdSetScanout,
+  CmdSetScanoutBlob,
+  CmdTransferHost3d,
+  CmdTransferToHost2d,
+  Command,
+  DecodeError,
+  DecodeResponseResult,
+  DecodeResult,
+  HdrOnlyResponseType,
+  Response,
+} from './types.js';
 import { readU64, u32 } from './view.js';
 
 /** Longest debug_name the spec allows in CTX_CREATE (char debug_name[64]). */
@@ -134,12 +162,25 @@ const COMMAND_STRUCT_SIZE: Readonly<Record<number, number>> = {
   [C.VIRTIO_GPU_CMD_MOVE_CURSOR]: UpdateCursor.SIZE,
 };
 
+/** Command types are 0x0100.. (2D), 0x0200.. (3D), 0x0300.. (cursor); this spans them all. */
+const FIRST_COMMAND_TYPE = C.VIRTIO_GPU_CMD_GET_DISPLAY_INFO;
+const STRUCT_SIZE_BY_TYPE = (() => {
+  let last = FIRST_COMMAND_TYPE;
+  for (const k of Object.keys(COMMAND_STRUCT_SIZE)) last = Math.max(last, Number(k));
+  const t = new Int32Array(last - FIRST_COMMAND_TYPE + 1).fill(-1);
+  for (const [k, v] of Object.entries(COMMAND_STRUCT_SIZE)) t[Number(k) - FIRST_COMMAND_TYPE] = v;
+  return t;
+})();
+
 /**
  * The fixed struct size of a command type (without trailing mem entries or SUBMIT_3D data), or
  * -1 when `type` is not a command. Lets a device check the readable length before decoding.
  */
 export function commandStructSize(type: number): number {
-  return Object.hasOwn(COMMAND_STRUCT_SIZE, type) ? COMMAND_STRUCT_SIZE[type] : -1;
+  // A typed-array load, not a dictionary lookup: decoders call this once per command.
+  const i = type - FIRST_COMMAND_TYPE;
+  // Integers only: a typed array read at a fractional index is undefined.
+  return i >= 0 && i < STRUCT_SIZE_BY_TYPE.length && Number.isInteger(i) ? STRUCT_SIZE_BY_TYPE[i] : -1;
 }
 
 /** hdr.type of the command or response at `offset`, or -1 when fewer than 24 bytes are there. */
@@ -179,7 +220,7 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
   if (len < CtrlHdr.SIZE) return fail('short', `${len} bytes, a command needs at least ${CtrlHdr.SIZE}`);
   const at = offset;
   const type = u32(bytes, at);
-  const need = Object.hasOwn(COMMAND_STRUCT_SIZE, type) ? COMMAND_STRUCT_SIZE[type] : -1;
+  const need = commandStructSize(type);
   if (need < 0) return fail('unknown-type', `unknown command type 0x${type.toString(16)}`, type);
   if (len < need) return fail('short', `${len} bytes, ${C.commandName(type)} needs ${need}`, type);
   const hdr = readHdr(bytes, at);
@@ -528,4 +569,320 @@ function decodeResponseAt(bytes: Uint8Array, offset: number, len: number): Decod
       resp = { type: type as HdrOnlyResponseType, hdr };
   }
   return { ok: true, resp };
+}
+
+// ---- decoding into reused objects (the device's queue loop) ------------------------------------
+
+function newHdr(): CtrlHdr {
+  return { type: 0, flags: 0, fenceId: 0n, ctxId: 0, ringIdx: 0 };
+}
+
+function newRect(): Rect {
+  return { x: 0, y: 0, width: 0, height: 0 };
+}
+
+/** Fills `h` from the ctrl header at `at` (the caller checked 24 bytes are there). */
+function fillHdr(h: CtrlHdr, bytes: Uint8Array, at: number): void {
+  h.type = u32(bytes, at);
+  h.flags = u32(bytes, at + CtrlHdr.flags);
+  h.fenceId = readU64(bytes, at + CtrlHdr.fenceId);
+  h.ctxId = u32(bytes, at + CtrlHdr.ctxId);
+  h.ringIdx = bytes[at + CtrlHdr.ringIdx];
+}
+
+function fillRect(r: Rect, bytes: Uint8Array, at: number): void {
+  r.x = u32(bytes, at);
+  r.y = u32(bytes, at + 4);
+  r.width = u32(bytes, at + 8);
+  r.height = u32(bytes, at + 12);
+}
+
+type ResourceOnlyCmd = CmdResourceUnref | CmdResourceDetachBacking | CmdResourceAssignUuid | CmdResourceUnmapBlob | CmdCtxResource;
+
+/**
+ * Reusable command objects for {@link decodeCommandInto}: one object per fixed-size command type,
+ * all sharing the one header {@link CommandScratch.hdr}, so decoding a command allocates nothing.
+ * Each object has the same properties in the same order as {@link decodeCommand}'s result for
+ * that type (one hidden class per type, deep-equal results).
+ *
+ * Whatever {@link decodeCommandInto} returns is overwritten by the next call with the same
+ * scratch: use it while handling the command, and copy what must outlive that (a rect kept as
+ * state, a header kept for a later answer). One scratch per queue loop; a loop that may be
+ * re-entered must not hand the same scratch to the inner call.
+ */
+export class CommandScratch {
+  /** The header of the last command decoded into this scratch (shared by all its commands). */
+  readonly hdr: CtrlHdr = newHdr();
+  /** Why the last call returned null; null after a successful decode. */
+  error: DecodeError | null = null;
+
+  /** @internal */ readonly getDisplayInfo: CmdGetDisplayInfo;
+  /** @internal */ readonly ctxDestroy: CmdCtxDestroy;
+  /** @internal */ readonly create2d: CmdResourceCreate2d;
+  /** @internal */ readonly unref: CmdResourceUnref;
+  /** @internal */ readonly detachBacking: CmdResourceDetachBacking;
+  /** @internal */ readonly assignUuid: CmdResourceAssignUuid;
+  /** @internal */ readonly unmapBlob: CmdResourceUnmapBlob;
+  /** @internal */ readonly ctxAttach: CmdCtxResource;
+  /** @internal */ readonly ctxDetach: CmdCtxResource;
+  /** @internal */ readonly setScanout: CmdSetScanout;
+  /** @internal */ readonly flush: CmdResourceFlush;
+  /** @internal */ readonly transfer2d: CmdTransferToHost2d;
+  /** @internal */ readonly capsetInfo: CmdGetCapsetInfo;
+  /** @internal */ readonly capset: CmdGetCapset;
+  /** @internal */ readonly edid: CmdGetEdid;
+  /** @internal */ readonly setScanoutBlob: CmdSetScanoutBlob;
+  /** @internal */ readonly create3d: CmdResourceCreate3d;
+  /** @internal */ readonly toHost3d: CmdTransferHost3d;
+  /** @internal */ readonly fromHost3d: CmdTransferHost3d;
+  /** @internal */ readonly mapBlob: CmdResourceMapBlob;
+  /** @internal */ readonly updateCursor: CmdCursor;
+  /** @internal */ readonly moveCursor: CmdCursor;
+
+  constructor() {
+    const hdr = this.hdr;
+    // Literals in decodeCommand's property order, so shapes (and deep equality) match.
+    this.getDisplayInfo = { type: C.VIRTIO_GPU_CMD_GET_DISPLAY_INFO, hdr };
+    this.ctxDestroy = { type: C.VIRTIO_GPU_CMD_CTX_DESTROY, hdr };
+    this.create2d = { type: C.VIRTIO_GPU_CMD_RESOURCE_CREATE_2D, hdr, resourceId: 0, format: 0, width: 0, height: 0 };
+    this.unref = { type: C.VIRTIO_GPU_CMD_RESOURCE_UNREF, hdr, resourceId: 0, padding: 0 };
+    this.detachBacking = { type: C.VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING, hdr, resourceId: 0, padding: 0 };
+    this.assignUuid = { type: C.VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID, hdr, resourceId: 0, padding: 0 };
+    this.unmapBlob = { type: C.VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, hdr, resourceId: 0, padding: 0 };
+    this.ctxAttach = { type: C.VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE, hdr, resourceId: 0, padding: 0 };
+    this.ctxDetach = { type: C.VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE, hdr, resourceId: 0, padding: 0 };
+    this.setScanout = { type: C.VIRTIO_GPU_CMD_SET_SCANOUT, hdr, r: newRect(), scanoutId: 0, resourceId: 0 };
+    this.flush = { type: C.VIRTIO_GPU_CMD_RESOURCE_FLUSH, hdr, r: newRect(), resourceId: 0, padding: 0 };
+    this.transfer2d = { type: C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D, hdr, r: newRect(), offset: 0n, resourceId: 0, padding: 0 };
+    this.capsetInfo = { type: C.VIRTIO_GPU_CMD_GET_CAPSET_INFO, hdr, capsetIndex: 0, padding: 0 };
+    this.capset = { type: C.VIRTIO_GPU_CMD_GET_CAPSET, hdr, capsetId: 0, capsetVersion: 0 };
+    this.edid = { type: C.VIRTIO_GPU_CMD_GET_EDID, hdr, scanout: 0, padding: 0 };
+    this.setScanoutBlob = {
+      type: C.VIRTIO_GPU_CMD_SET_SCANOUT_BLOB,
+      hdr,
+      r: newRect(),
+      scanoutId: 0,
+      resourceId: 0,
+      width: 0,
+      height: 0,
+      format: 0,
+      padding: 0,
+      strides: [0, 0, 0, 0],
+      offsets: [0, 0, 0, 0],
+    };
+    this.create3d = {
+      type: C.VIRTIO_GPU_CMD_RESOURCE_CREATE_3D,
+      hdr,
+      resourceId: 0,
+      target: 0,
+      format: 0,
+      bind: 0,
+      width: 0,
+      height: 0,
+      depth: 0,
+      arraySize: 0,
+      lastLevel: 0,
+      nrSamples: 0,
+      flags: 0,
+      padding: 0,
+    };
+    const box3d = (): Box => ({ x: 0, y: 0, z: 0, w: 0, h: 0, d: 0 });
+    this.toHost3d = { type: C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D, hdr, box: box3d(), offset: 0n, resourceId: 0, level: 0, stride: 0, layerStride: 0 };
+    this.fromHost3d = { type: C.VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D, hdr, box: box3d(), offset: 0n, resourceId: 0, level: 0, stride: 0, layerStride: 0 };
+    this.mapBlob = { type: C.VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB, hdr, resourceId: 0, padding: 0, offset: 0n };
+    const pos = (): CursorPos => ({ scanoutId: 0, x: 0, y: 0, padding: 0 });
+    this.updateCursor = { type: C.VIRTIO_GPU_CMD_UPDATE_CURSOR, hdr, pos: pos(), resourceId: 0, hotX: 0, hotY: 0, padding: 0 };
+    this.moveCursor = { type: C.VIRTIO_GPU_CMD_MOVE_CURSOR, hdr, pos: pos(), resourceId: 0, hotX: 0, hotY: 0, padding: 0 };
+  }
+}
+
+function fillResourceOnly(c: ResourceOnlyCmd, bytes: Uint8Array, at: number): ResourceOnlyCmd {
+  c.resourceId = u32(bytes, at + ResourceUnref.resourceId);
+  c.padding = u32(bytes, at + ResourceUnref.padding);
+  return c;
+}
+
+function fillTransfer3d(c: CmdTransferHost3d, bytes: Uint8Array, at: number): CmdTransferHost3d {
+  const b = at + TransferHost3d.box;
+  const box = c.box;
+  box.x = u32(bytes, b);
+  box.y = u32(bytes, b + 4);
+  box.z = u32(bytes, b + 8);
+  box.w = u32(bytes, b + 12);
+  box.h = u32(bytes, b + 16);
+  box.d = u32(bytes, b + 20);
+  c.offset = readU64(bytes, at + TransferHost3d.offset);
+  c.resourceId = u32(bytes, at + TransferHost3d.resourceId);
+  c.level = u32(bytes, at + TransferHost3d.level);
+  c.stride = u32(bytes, at + TransferHost3d.stride);
+  c.layerStride = u32(bytes, at + TransferHost3d.layerStride);
+  return c;
+}
+
+function fillCursor(c: CmdCursor, bytes: Uint8Array, at: number): CmdCursor {
+  const p = at + UpdateCursor.pos;
+  const pos = c.pos;
+  pos.scanoutId = u32(bytes, p);
+  pos.x = u32(bytes, p + 4);
+  pos.y = u32(bytes, p + 8);
+  pos.padding = u32(bytes, p + 12);
+  c.resourceId = u32(bytes, at + UpdateCursor.resourceId);
+  c.hotX = u32(bytes, at + UpdateCursor.hotX);
+  c.hotY = u32(bytes, at + UpdateCursor.hotY);
+  c.padding = u32(bytes, at + UpdateCursor.padding);
+  return c;
+}
+
+/**
+ * {@link decodeCommand} without allocating: decodes into `scratch` and returns one of its
+ * objects, or null with `scratch.error` set (the same error decodeCommand gives). Same checks,
+ * same values, never throws. Commands with a variable part (ATTACH_BACKING and CREATE_BLOB
+ * entries, CTX_CREATE's name, SUBMIT_3D data) come back as fresh objects, as from decodeCommand;
+ * `scratch.hdr` holds the header in every case.
+ *
+ * The result is valid until the next call with the same scratch (see {@link CommandScratch}).
+ */
+export function decodeCommandInto(bytes: Uint8Array, offset: number, length: number, scratch: CommandScratch): Command | null {
+  try {
+    scratch.error = null;
+    const len = span(bytes, offset, length);
+    const need = len >= CtrlHdr.SIZE ? commandStructSize(u32(bytes, offset)) : -1;
+    if (need < 0 || len < need) return fresh(bytes, offset, length, scratch);
+    const at = offset;
+    fillHdr(scratch.hdr, bytes, at);
+    switch (scratch.hdr.type) {
+      case C.VIRTIO_GPU_CMD_RESOURCE_FLUSH: {
+        const c = scratch.flush;
+        fillRect(c.r, bytes, at + ResourceFlush.r);
+        c.resourceId = u32(bytes, at + ResourceFlush.resourceId);
+        c.padding = u32(bytes, at + ResourceFlush.padding);
+        return c;
+      }
+      case C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D: {
+        const c = scratch.transfer2d;
+        fillRect(c.r, bytes, at + TransferToHost2d.r);
+        c.offset = readU64(bytes, at + TransferToHost2d.offset);
+        c.resourceId = u32(bytes, at + TransferToHost2d.resourceId);
+        c.padding = u32(bytes, at + TransferToHost2d.padding);
+        return c;
+      }
+      case C.VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
+        return scratch.getDisplayInfo;
+      case C.VIRTIO_GPU_CMD_CTX_DESTROY:
+        return scratch.ctxDestroy;
+      case C.VIRTIO_GPU_CMD_RESOURCE_CREATE_2D: {
+        const c = scratch.create2d;
+        c.resourceId = u32(bytes, at + ResourceCreate2d.resourceId);
+        c.format = u32(bytes, at + ResourceCreate2d.format);
+        c.width = u32(bytes, at + ResourceCreate2d.width);
+        c.height = u32(bytes, at + ResourceCreate2d.height);
+        return c;
+      }
+      case C.VIRTIO_GPU_CMD_RESOURCE_UNREF:
+        return fillResourceOnly(scratch.unref, bytes, at);
+      case C.VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING:
+        return fillResourceOnly(scratch.detachBacking, bytes, at);
+      case C.VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
+        return fillResourceOnly(scratch.assignUuid, bytes, at);
+      case C.VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
+        return fillResourceOnly(scratch.unmapBlob, bytes, at);
+      case C.VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
+        return fillResourceOnly(scratch.ctxAttach, bytes, at);
+      case C.VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
+        return fillResourceOnly(scratch.ctxDetach, bytes, at);
+      case C.VIRTIO_GPU_CMD_SET_SCANOUT: {
+        const c = scratch.setScanout;
+        fillRect(c.r, bytes, at + SetScanout.r);
+        c.scanoutId = u32(bytes, at + SetScanout.scanoutId);
+        c.resourceId = u32(bytes, at + SetScanout.resourceId);
+        return c;
+      }
+      case C.VIRTIO_GPU_CMD_GET_CAPSET_INFO: {
+        const c = scratch.capsetInfo;
+        c.capsetIndex = u32(bytes, at + GetCapsetInfo.capsetIndex);
+        c.padding = u32(bytes, at + GetCapsetInfo.padding);
+        return c;
+      }
+      case C.VIRTIO_GPU_CMD_GET_CAPSET: {
+        const c = scratch.capset;
+        c.capsetId = u32(bytes, at + GetCapset.capsetId);
+        c.capsetVersion = u32(bytes, at + GetCapset.capsetVersion);
+        return c;
+      }
+      case C.VIRTIO_GPU_CMD_GET_EDID: {
+        const c = scratch.edid;
+        c.scanout = u32(bytes, at + GetEdid.scanout);
+        c.padding = u32(bytes, at + GetEdid.padding);
+        return c;
+      }
+      case C.VIRTIO_GPU_CMD_SET_SCANOUT_BLOB: {
+        const c = scratch.setScanoutBlob;
+        fillRect(c.r, bytes, at + SetScanoutBlob.r);
+        c.scanoutId = u32(bytes, at + SetScanoutBlob.scanoutId);
+        c.resourceId = u32(bytes, at + SetScanoutBlob.resourceId);
+        c.width = u32(bytes, at + SetScanoutBlob.width);
+        c.height = u32(bytes, at + SetScanoutBlob.height);
+        c.format = u32(bytes, at + SetScanoutBlob.format);
+        c.padding = u32(bytes, at + SetScanoutBlob.padding);
+        for (let i = 0; i < 4; i++) {
+          c.strides[i] = u32(bytes, at + SetScanoutBlob.strides + 4 * i);
+          c.offsets[i] = u32(bytes, at + SetScanoutBlob.offsets + 4 * i);
+        }
+        return c;
+      }
+      case C.VIRTIO_GPU_CMD_RESOURCE_CREATE_3D: {
+        const c = scratch.create3d;
+        c.resourceId = u32(bytes, at + ResourceCreate3d.resourceId);
+        c.target = u32(bytes, at + ResourceCreate3d.target);
+        c.format = u32(bytes, at + ResourceCreate3d.format);
+        c.bind = u32(bytes, at + ResourceCreate3d.bind);
+        c.width = u32(bytes, at + ResourceCreate3d.width);
+        c.height = u32(bytes, at + ResourceCreate3d.height);
+        c.depth = u32(bytes, at + ResourceCreate3d.depth);
+        c.arraySize = u32(bytes, at + ResourceCreate3d.arraySize);
+        c.lastLevel = u32(bytes, at + ResourceCreate3d.lastLevel);
+        c.nrSamples = u32(bytes, at + ResourceCreate3d.nrSamples);
+        c.flags = u32(bytes, at + ResourceCreate3d.flags);
+        c.padding = u32(bytes, at + ResourceCreate3d.padding);
+        return c;
+      }
+      case C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
+        return fillTransfer3d(scratch.toHost3d, bytes, at);
+      case C.VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
+        return fillTransfer3d(scratch.fromHost3d, bytes, at);
+      case C.VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB: {
+        const c = scratch.mapBlob;
+        c.resourceId = u32(bytes, at + ResourceMapBlob.resourceId);
+        c.padding = u32(bytes, at + ResourceMapBlob.padding);
+        c.offset = readU64(bytes, at + ResourceMapBlob.offset);
+        return c;
+      }
+      case C.VIRTIO_GPU_CMD_UPDATE_CURSOR:
+        return fillCursor(scratch.updateCursor, bytes, at);
+      case C.VIRTIO_GPU_CMD_MOVE_CURSOR:
+        return fillCursor(scratch.moveCursor, bytes, at);
+    }
+    // ATTACH_BACKING, CREATE_BLOB, CTX_CREATE, SUBMIT_3D: a variable part, decoded fresh.
+    return fresh(bytes, offset, length, scratch);
+  } catch (e) {
+    scratch.error = { kind: 'inconsistent', message: `decoder fault: ${e instanceof Error ? e.message : String(e)}` };
+    return null;
+  }
+}
+
+/** decodeCommand's answer in decodeCommandInto's form (errors and variable-size commands). */
+function fresh(bytes: Uint8Array, offset: number, length: number, scratch: CommandScratch): Command | null {
+  const dec = decodeCommand(bytes, offset, length);
+  if (!dec.ok) {
+    scratch.error = dec.error;
+    return null;
+  }
+  const h = dec.cmd.hdr;
+  const s = scratch.hdr;
+  s.type = h.type;
+  s.flags = h.flags;
+  s.fenceId = h.fenceId;
+  s.ctxId = h.ctxId;
+  s.ringIdx = h.ringIdx;
+  return dec.cmd;
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as C from './constants.js';
-import { decodeCommand, decodeResponse } from './decode.js';
+import { CommandScratch, decodeCommand, decodeCommandInto, decodeResponse } from './decode.js';
 import { commandSize, encodeCommand, encodeResponse, responseSize } from './encode.js';
 import type { Command, Response } from './types.js';
 
@@ -141,6 +141,44 @@ describe('round trip', () => {
         expect(res.ok && res.resp).toEqual(resp);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('decodeCommandInto agrees with decodeCommand', () => {
+  // One scratch for the whole run: every decode overwrites the last, as in the device's loop.
+  const scratch = new CommandScratch();
+
+  it('random valid commands decode to equal values (one reused scratch)', () => {
+    fc.assert(
+      fc.property(commandArb, fc.integer({ min: 0, max: 16 }), (cmd, offset) => {
+        const out = new Uint8Array(offset + commandSize(cmd));
+        encodeCommand(cmd, out, offset);
+        const got = decodeCommandInto(out, offset, out.length - offset, scratch);
+        expect(scratch.error).toBeNull();
+        expect(got).toEqual(cmd);
+        expect(scratch.hdr).toEqual(cmd.hdr);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('random bytes: same success or the same error, never a throw', () => {
+    const types = [...C.COMMAND_TYPES, ...C.RESPONSE_TYPES];
+    fc.assert(
+      fc.property(fc.option(fc.constantFrom(...types)), bytes(200), fc.integer({ min: -4, max: 210 }), fc.integer({ min: -4, max: 210 }), (type, b, offset, length) => {
+        if (type !== null && b.length >= 4) new DataView(b.buffer).setUint32(0, type, true);
+        const want = decodeCommand(b, offset, length);
+        const got = decodeCommandInto(b, offset, length, scratch);
+        if (want.ok) {
+          expect(scratch.error).toBeNull();
+          expect(got).toEqual(want.cmd);
+        } else {
+          expect(got).toBeNull();
+          expect(scratch.error).toEqual(want.error);
+        }
+      }),
+      { numRuns: 1000 },
     );
   });
 });

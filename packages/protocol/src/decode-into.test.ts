@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import * as C from './constants.js';
+import { CommandScratch, commandStructSize, decodeCommand, decodeCommandInto } from './decode.js';
+import { commandSize, encodeCommand } from './encode.js';
+import { SAMPLE_COMMANDS, hdr } from './test-fixtures.js';
+import type { Command } from './types.js';
+
+function encoded(cmd: Command): Uint8Array {
+  const out = new Uint8Array(commandSize(cmd));
+  encodeCommand(cmd, out, 0);
+  return out;
+}
+
+const VARIABLE = new Set<number>([
+  C.VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING,
+  C.VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB,
+  C.VIRTIO_GPU_CMD_CTX_CREATE,
+  C.VIRTIO_GPU_CMD_SUBMIT_3D,
+]);
+
+describe('decodeCommandInto', () => {
+  it('every sample command decodes equal to decodeCommand, through one scratch', () => {
+    const scratch = new CommandScratch();
+    for (const cmd of SAMPLE_COMMANDS) {
+      const b = encoded(cmd);
+      const want = decodeCommand(b);
+      expect(want.ok).toBe(true);
+      expect(decodeCommandInto(b, 0, b.length, scratch)).toEqual(want.ok && want.cmd);
+      expect(scratch.hdr).toEqual(cmd.hdr);
+    }
+  });
+
+  it('fixed-size commands come back as the same object each time, sharing scratch.hdr', () => {
+    const scratch = new CommandScratch();
+    for (const cmd of SAMPLE_COMMANDS) {
+      if (VARIABLE.has(cmd.type)) continue;
+      const b = encoded(cmd);
+      const first = decodeCommandInto(b, 0, b.length, scratch);
+      const second = decodeCommandInto(b, 0, b.length, scratch);
+      expect(second).toBe(first);
+      expect(first?.hdr).toBe(scratch.hdr);
+    }
+  });
+
+  it('variable-size commands come back fresh, with scratch.hdr filled', () => {
+    const scratch = new CommandScratch();
+    for (const cmd of SAMPLE_COMMANDS) {
+      if (!VARIABLE.has(cmd.type)) continue;
+      const b = encoded(cmd);
+      const first = decodeCommandInto(b, 0, b.length, scratch);
+      const second = decodeCommandInto(b, 0, b.length, scratch);
+      expect(second).not.toBe(first);
+      expect(second).toEqual(first);
+      expect(scratch.hdr).toEqual(cmd.hdr);
+    }
+  });
+
+  it('a later decode overwrites the earlier result (why callers copy what they keep)', () => {
+    const scratch = new CommandScratch();
+    const a = encoded({ type: C.VIRTIO_GPU_CMD_RESOURCE_FLUSH, hdr: hdr(C.VIRTIO_GPU_CMD_RESOURCE_FLUSH, 1n), r: { x: 1, y: 2, width: 3, height: 4 }, resourceId: 7, padding: 0 });
+    const b = encoded({ type: C.VIRTIO_GPU_CMD_RESOURCE_FLUSH, hdr: hdr(C.VIRTIO_GPU_CMD_RESOURCE_FLUSH, 2n), r: { x: 9, y: 9, width: 9, height: 9 }, resourceId: 8, padding: 0 });
+    const first = decodeCommandInto(a, 0, a.length, scratch);
+    const keptRect = first && first.type === C.VIRTIO_GPU_CMD_RESOURCE_FLUSH ? first.r : null;
+    decodeCommandInto(b, 0, b.length, scratch);
+    expect(keptRect).toEqual({ x: 9, y: 9, width: 9, height: 9 });
+    expect(scratch.hdr.fenceId).toBe(2n);
+  });
+
+  it('short input -> null with decodeCommand\'s error', () => {
+    const scratch = new CommandScratch();
+    const b = encoded(SAMPLE_COMMANDS.find((c) => c.type === C.VIRTIO_GPU_CMD_RESOURCE_FLUSH)!);
+    expect(decodeCommandInto(b, 0, b.length - 1, scratch)).toBeNull();
+    expect(scratch.error).toEqual((decodeCommand(b, 0, b.length - 1) as { error: unknown }).error);
+    expect(scratch.error?.kind).toBe('short');
+  });
+
+  it('unknown type -> null, kind unknown-type', () => {
+    const scratch = new CommandScratch();
+    const b = new Uint8Array(64);
+    b[0] = 0x55;
+    expect(decodeCommandInto(b, 0, b.length, scratch)).toBeNull();
+    expect(scratch.error?.kind).toBe('unknown-type');
+  });
+
+  it('offset/length outside the input -> null, kind short', () => {
+    const scratch = new CommandScratch();
+    const b = new Uint8Array(64);
+    expect(decodeCommandInto(b, 60, 24, scratch)).toBeNull();
+    expect(scratch.error?.kind).toBe('short');
+    expect(decodeCommandInto(b, -1, 24, scratch)).toBeNull();
+    expect(decodeCommandInto(b, 0.5, 24, scratch)).toBeNull();
+  });
+
+  it('an inconsistent variable command (nr_entries past the bytes) -> null, kind inconsistent', () => {
+    const scratch = new CommandScratch();
+    const cmd = SAMPLE_COMMANDS.find((c) => c.type === C.VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING)!;
+    const b = encoded(cmd);
+    expect(decodeCommandInto(b, 0, b.length - 1, scratch)).toBeNull();
+    expect(scratch.error?.kind).toBe('inconsistent');
+  });
+
+  it('a success clears the previous error', () => {
+    const scratch = new CommandScratch();
+    decodeCommandInto(new Uint8Array(4), 0, 4, scratch);
+    expect(scratch.error).not.toBeNull();
+    const b = encoded(SAMPLE_COMMANDS[0]);
+    expect(decodeCommandInto(b, 0, b.length, scratch)).not.toBeNull();
+    expect(scratch.error).toBeNull();
+  });
+});
+
+describe('commandStructSize', () => {
+  it('-1 for non-commands, fractions, NaN and out-of-range numbers', () => {
+    for (const t of [0, 0xff, 0x1100, 256.5, NaN, -1, Infinity, 0x302]) expect(commandStructSize(t)).toBe(-1);
+    expect(commandStructSize(C.VIRTIO_GPU_CMD_MOVE_CURSOR)).toBe(56);
+    expect(commandStructSize(C.VIRTIO_GPU_CMD_GET_DISPLAY_INFO)).toBe(24);
+  });
+});
