@@ -410,13 +410,25 @@ export class VirtioGpuDevice {
     } catch (e) {
       // A host bug: contain it to this chain.
       this.log.log('error', `virtio-gpu: internal error on queue ${qi}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-      if (!this.deferred.size || ![...this.deferred].some((d) => d.chain === chain)) {
+      if (!this.isDeferred(chain)) {
         this.answerHdr(qi, chain, hdr, VIRTIO_GPU_RESP_ERR_UNSPEC);
       }
     } finally {
       if (outer) this.scratchBusy[qi] = false;
     }
   }
+
+  /**
+   * Whether `chain` waits on a Deferred. A method, not an inline `some((d) => ...)`: a closure
+   * over processChain's `chain` would make V8 allocate a context on every processChain call.
+   */
+  private isDeferred(chain: DescriptorChain): boolean {
+    for (const d of this.deferred) if (d.chain === chain) return true;
+    return false;
+  }
+
+  /** Made once: an arrow in dispatchControl would cost a context allocation on every command. */
+  private readonly dropFences = (ctxId: number): void => this.dropContextFences(ctxId);
 
   /** Fence fields that must be valid before the command runs (§5.7.6.7, CONTEXT_INIT). */
   private checkFence(hdr: CtrlHdr, type: number): Failure | null {
@@ -468,7 +480,7 @@ export class VirtioGpuDevice {
       case VIRTIO_GPU_CMD_CTX_CREATE:
         return ctxCreate(s, cmd as CmdCtxCreate);
       case VIRTIO_GPU_CMD_CTX_DESTROY:
-        return ctxDestroy(s, cmd as CmdCtxDestroy, (id) => this.dropContextFences(id));
+        return ctxDestroy(s, cmd as CmdCtxDestroy, this.dropFences);
       case VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
         return ctxResource(s, cmd as CmdCtxResource, true);
       case VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
@@ -498,20 +510,7 @@ export class VirtioGpuDevice {
   /** Turn a handler outcome into a response now, after a fence, or after a Deferred settles. */
   private settle(qi: 0 | 1, chain: DescriptorChain, hdr: CtrlHdr, outcome: Outcome): void {
     if (outcome instanceof Deferred) {
-      // The answer comes after this command's handling: keep a copy of its header, not the scratch.
-      const held: HeldDeferred = { queueIndex: qi, chain, hdr: copyHdr(hdr) };
-      const gen = this.state.generation;
-      this.deferred.add(held);
-      outcome.onSettle((o) => {
-        if (!this.deferred.delete(held) || gen !== this.state.generation) return;
-        this.draining++;
-        try {
-          this.settle(qi, chain, held.hdr, o instanceof Deferred ? errUnspec('nested deferral') : o);
-        } finally {
-          this.draining--;
-        }
-        this.flushInterrupts();
-      });
+      this.holdDeferred(qi, chain, hdr, outcome);
       return;
     }
     if (isFailure(outcome)) {
@@ -527,6 +526,27 @@ export class VirtioGpuDevice {
     // Answered when the fence retires, long after the scratch header was overwritten: copy it.
     const held: Held = { queueIndex: qi, chain, head: chain.head, reply: outcome, hdr: copyHdr(hdr) };
     this.fenceOrAnswer(held, held.hdr);
+  }
+
+  /**
+   * Answer `chain` when `outcome` settles. Apart from settle because its callback closes over
+   * the arguments, which would make every settle call allocate a context.
+   */
+  private holdDeferred(qi: 0 | 1, chain: DescriptorChain, hdr: CtrlHdr, outcome: Deferred): void {
+    // The answer comes after this command's handling: keep a copy of its header, not the scratch.
+    const held: HeldDeferred = { queueIndex: qi, chain, hdr: copyHdr(hdr) };
+    const gen = this.state.generation;
+    this.deferred.add(held);
+    outcome.onSettle((o) => {
+      if (!this.deferred.delete(held) || gen !== this.state.generation) return;
+      this.draining++;
+      try {
+        this.settle(qi, chain, held.hdr, o instanceof Deferred ? errUnspec('nested deferral') : o);
+      } finally {
+        this.draining--;
+      }
+      this.flushInterrupts();
+    });
   }
 
   /** Answer now, or hold until the command's fence retires (control queue only). */

@@ -3,6 +3,7 @@
  * features, scanouts, cursor, sink, host-visible region, log. The queue loop (device.ts) owns
  * chains, fences and interrupts; handlers only see this.
  */
+import type { Rect } from '@virtio-gpu/protocol';
 import type { GuestMemory } from '@virtio-gpu/virtqueue';
 import type { HostVisibleRegion } from './blob.js';
 import { ContextTable } from './contexts.js';
@@ -54,6 +55,28 @@ export class DeviceState {
         s.resourceId === 0 ? null : { resourceId: s.resourceId, width: s.r.width, height: s.r.height, r: { ...s.r } },
       ),
     );
+  }
+
+  /**
+   * sink.flushed, contained like {@link callSink}. A method rather than callSink with an arrow:
+   * the arrow would close over the handler's locals, and V8 then allocates a context on every
+   * handler call, flush or not.
+   */
+  sinkFlushed(scanoutId: number, damage: Rect): void {
+    try {
+      this.sink?.flushed(scanoutId, damage);
+    } catch (e) {
+      this.log.log('error', `virtio-gpu: scanout sink threw: ${String(e)}`);
+    }
+  }
+
+  /** sink.cursorChanged, contained like {@link callSink} (see {@link sinkFlushed} for why). */
+  sinkCursorChanged(cursor: CursorState): void {
+    try {
+      this.sink?.cursorChanged(cursor);
+    } catch (e) {
+      this.log.log('error', `virtio-gpu: scanout sink threw: ${String(e)}`);
+    }
   }
 
   /** Call into the sink; a throw there is a host bug, logged and contained. */

@@ -31,6 +31,6 @@ export function cursor(s: DeviceState, cmd: CmdCursor): Outcome {
     s.cursor = { ...s.cursor, scanoutId: cmd.pos.scanoutId, x: cmd.pos.x, y: cmd.pos.y };
     next = { ...s.cursor };
   }
-  s.callSink(() => s.sink?.cursorChanged(next));
+  s.sinkCursorChanged(next);
   return NODATA;
 }

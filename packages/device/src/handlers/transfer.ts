@@ -37,7 +37,7 @@ export function flush(s: DeviceState, cmd: CmdResourceFlush): Outcome {
     const d = intersect(cmd.r, sc.r);
     if (!d) continue;
     const damage = { x: d.x - sc.r.x, y: d.y - sc.r.y, width: d.width, height: d.height };
-    s.callSink(() => s.sink?.flushed(i, damage));
+    s.sinkFlushed(i, damage);
   }
   return NODATA;
 }
