@@ -620,12 +620,26 @@ export class VirtioGpuDevice {
     }
     const queues = this.queues;
     if (!queues) return;
-    const size = responseSize(resp);
+    // The cached GET_DISPLAY_INFO reply comes with its encoding; a held reply whose modes changed
+    // since is another object (the cache was dropped) and is encoded below.
+    const cached = this.state.displayInfo;
+    const encoded = cached !== null && resp === cached.resp ? cached.bytes : null;
+    const size = encoded !== null ? encoded.byteLength : responseSize(resp);
     const room = chain.writer.remaining;
     if (size > room) {
       // A well-formed error beats a truncated payload the driver would misread.
       this.log.log('warn', `virtio-gpu: response needs more than the ${room} writable bytes`);
       this.answerHdr(qi, chain, cmdHdr, VIRTIO_GPU_RESP_ERR_UNSPEC);
+      return;
+    }
+    const w = chain.writer as Writer;
+    const dst = encoded !== null && w.claim !== undefined ? w.claim(size) : null;
+    if (encoded !== null && dst !== null) {
+      // In place: copy the cached bytes into the guest's buffer, then the header over them.
+      dst.set(encoded);
+      writeResponseHdr(dst, resp.type, cmdHdr);
+      queues[qi].pushUsed(chain, size);
+      this.usedPending[qi] = true;
       return;
     }
     if (this.scratch.byteLength < size) this.scratch = new Uint8Array(size);
@@ -732,6 +746,8 @@ export class VirtioGpuDevice {
     if (s.outstandingUnmaps > 0) this.resetRendererPending = true;
     else this.renderer.reset();
     s.features = 0n;
+    // Modes survive a reset, but dropping the cache here keeps every path that rebuilds state safe.
+    s.modesChanged();
     this.config.eventsRead = 0;
   }
 
@@ -763,6 +779,7 @@ export class VirtioGpuDevice {
       cur.y = next.y;
       cur.name = next.name;
     }
+    this.state.modesChanged();
     this.displayEvent();
   }
 
@@ -774,6 +791,7 @@ export class VirtioGpuDevice {
     sc.width = width;
     sc.height = height;
     sc.enabled = true;
+    this.state.modesChanged();
     this.displayEvent();
   }
 
@@ -908,6 +926,7 @@ export class VirtioGpuDevice {
     this.config.eventsRead = snap.eventsRead;
     this.needsResetFlag = snap.needsReset;
     snap.scanouts.forEach((sc, i) => Object.assign(s.scanouts[i], { ...sc, r: { ...sc.r }, layout: sc.layout ? { ...sc.layout } : null }));
+    s.modesChanged();
     s.cursor = { ...snap.cursor };
     for (const c of snap.contexts) s.contexts.add({ id: c.id, capsetId: c.capsetId, debugName: c.debugName, resources: new Set(c.resources) });
     for (const rr of snap.resources) {

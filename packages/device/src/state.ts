@@ -3,7 +3,7 @@
  * features, scanouts, cursor, sink, host-visible region, log. The queue loop (device.ts) owns
  * chains, fences and interrupts; handlers only see this.
  */
-import type { Rect } from '@virtio-gpu/protocol';
+import type { Rect, RespOkDisplayInfo } from '@virtio-gpu/protocol';
 import type { GuestMemory } from '@virtio-gpu/virtqueue';
 import type { HostVisibleRegion } from './blob.js';
 import { ContextTable } from './contexts.js';
@@ -25,6 +25,18 @@ export class DeviceState {
   outstandingUnmaps = 0;
   /** Bumped by reset, so late completions from before it touch nothing new. */
   generation = 0;
+  /**
+   * GET_DISPLAY_INFO's reply and its encoding (header zeroed; the queue loop writes the real
+   * one), built on first use and reused until the modes change: every change of a scanout's
+   * width, height, enabled, x or y must call {@link modesChanged}.
+   */
+  displayInfo: { readonly resp: RespOkDisplayInfo; readonly bytes: Uint8Array } | null = null;
+
+  /** The scanouts' modes changed (hotplug, resize, restore, reset): drop the cached reply. */
+  modesChanged(): void {
+    this.displayInfo = null;
+  }
+
   /** Called when outstandingUnmaps drops to 0 (device resumes the control queue). */
   onUnmapsDrained: () => void = () => {};
 

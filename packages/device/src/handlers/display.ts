@@ -6,6 +6,9 @@ import {
   VIRTIO_GPU_RESP_OK_EDID,
   type CmdGetEdid,
   type DisplayOne,
+  type RespOkDisplayInfo,
+  encodeResponse,
+  responseSize,
 } from '@virtio-gpu/protocol';
 import { buildEdid } from '../edid.js';
 import { EMPTY_HDR, type Outcome } from '../outcome.js';
@@ -15,15 +18,26 @@ import type { DeviceState } from '../state.js';
 /** The pmode of a scanout that does not exist; shared (the encoder only reads it). */
 const NO_SCANOUT: DisplayOne = Object.freeze({ r: Object.freeze({ x: 0, y: 0, width: 0, height: 0 }), enabled: 0, flags: 0 });
 
-/** GET_DISPLAY_INFO: every scanout's mode; enabled when connected (host configuration). */
+/**
+ * GET_DISPLAY_INFO: every scanout's mode; enabled when connected (host configuration). The reply
+ * (frozen: held fenced answers and snapshots share it) and its encoding are cached in
+ * `s.displayInfo` until {@link DeviceState.modesChanged}; the queue loop copies the cached bytes
+ * when it answers with this very object.
+ */
 export function getDisplayInfo(s: DeviceState): Outcome {
+  const cached = s.displayInfo;
+  if (cached !== null) return cached.resp;
   const pmodes: DisplayOne[] = [];
   for (let i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++) {
     const sc = s.scanouts[i];
     if (!sc) pmodes.push(NO_SCANOUT);
-    else pmodes.push({ r: { x: sc.x, y: sc.y, width: sc.width, height: sc.height }, enabled: sc.enabled ? 1 : 0, flags: 0 });
+    else pmodes.push(Object.freeze({ r: Object.freeze({ x: sc.x, y: sc.y, width: sc.width, height: sc.height }), enabled: sc.enabled ? 1 : 0, flags: 0 }));
   }
-  return { type: VIRTIO_GPU_RESP_OK_DISPLAY_INFO, hdr: EMPTY_HDR, pmodes };
+  const resp: RespOkDisplayInfo = Object.freeze({ type: VIRTIO_GPU_RESP_OK_DISPLAY_INFO, hdr: EMPTY_HDR, pmodes: Object.freeze(pmodes) as DisplayOne[] });
+  const bytes = new Uint8Array(responseSize(resp));
+  encodeResponse(resp, bytes, 0);
+  s.displayInfo = { resp, bytes };
+  return resp;
 }
 
 /** GET_EDID: needs VIRTIO_GPU_F_EDID (§5.7.6.8: "only if the feature ... negotiated"). */
