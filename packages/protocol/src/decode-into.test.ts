@@ -116,3 +116,27 @@ describe('commandStructSize', () => {
     expect(commandStructSize(C.VIRTIO_GPU_CMD_GET_DISPLAY_INFO)).toBe(24);
   });
 });
+
+describe('decodeCommandInto transfer offsets', () => {
+  const t2d = (offset: bigint) =>
+    encoded({ type: C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D, hdr: hdr(C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D), r: { x: 0, y: 0, width: 1, height: 1 }, offset, resourceId: 1, padding: 0 });
+  const offsetOf = (b: Uint8Array, s: CommandScratch) => {
+    const c = decodeCommandInto(b, 0, b.length, s);
+    if (c?.type !== C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D) throw new Error('type');
+    return c.offset;
+  };
+  it('repeated, changed, high-word and zero offsets all decode exactly (the last value is reused only for equal bytes)', () => {
+    const s = new CommandScratch();
+    for (const o of [1812n, 1812n, 1813n, 0x1_0000_0714n, 0x1_0000_0714n, 0x714n, 0n, 0n, 0xffff_ffff_ffff_ffffn, 1812n]) {
+      expect(offsetOf(t2d(o), s)).toBe(o);
+    }
+  });
+  it('the 3D transfer offset shares the memo correctly with the 2D one', () => {
+    const s = new CommandScratch();
+    const t3d = SAMPLE_COMMANDS.find((c) => c.type === C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D)!;
+    expect(offsetOf(t2d(7n), s)).toBe(7n);
+    const b = encoded(t3d);
+    expect(decodeCommandInto(b, 0, b.length, s)).toEqual(t3d);
+    expect(offsetOf(t2d(7n), s)).toBe(7n);
+  });
+});

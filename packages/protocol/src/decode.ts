@@ -616,6 +616,26 @@ export class CommandScratch {
   /** Why the last call returned null; null after a successful decode. */
   error: DecodeError | null = null;
 
+  /**
+   * The last transfer offset decoded and its halves. A bigint past 0 is a heap allocation, and a
+   * guest repeating a transfer (a fixed damage rect, a cursor image) sends the same offset again.
+   */
+  private lastLo = 0;
+  private lastHi = 0;
+  private lastU64 = 0n;
+
+  /** @internal readU64 that hands back the previous bigint when the bytes are the same. */
+  u64(bytes: Uint8Array, at: number): bigint {
+    const lo = u32(bytes, at);
+    const hi = u32(bytes, at + 4);
+    if (lo === this.lastLo && hi === this.lastHi) return this.lastU64;
+    const v = hi === 0 ? (lo === 0 ? 0n : BigInt(lo)) : (BigInt(hi) << 32n) | BigInt(lo);
+    this.lastLo = lo;
+    this.lastHi = hi;
+    this.lastU64 = v;
+    return v;
+  }
+
   /** @internal */ readonly getDisplayInfo: CmdGetDisplayInfo;
   /** @internal */ readonly ctxDestroy: CmdCtxDestroy;
   /** @internal */ readonly create2d: CmdResourceCreate2d;
@@ -702,7 +722,7 @@ function fillResourceOnly(c: ResourceOnlyCmd, bytes: Uint8Array, at: number): Re
   return c;
 }
 
-function fillTransfer3d(c: CmdTransferHost3d, bytes: Uint8Array, at: number): CmdTransferHost3d {
+function fillTransfer3d(scratch: CommandScratch, c: CmdTransferHost3d, bytes: Uint8Array, at: number): CmdTransferHost3d {
   const b = at + TransferHost3d.box;
   const box = c.box;
   box.x = u32(bytes, b);
@@ -711,7 +731,7 @@ function fillTransfer3d(c: CmdTransferHost3d, bytes: Uint8Array, at: number): Cm
   box.w = u32(bytes, b + 12);
   box.h = u32(bytes, b + 16);
   box.d = u32(bytes, b + 20);
-  c.offset = readU64(bytes, at + TransferHost3d.offset);
+  c.offset = scratch.u64(bytes, at + TransferHost3d.offset);
   c.resourceId = u32(bytes, at + TransferHost3d.resourceId);
   c.level = u32(bytes, at + TransferHost3d.level);
   c.stride = u32(bytes, at + TransferHost3d.stride);
@@ -761,7 +781,7 @@ export function decodeCommandInto(bytes: Uint8Array, offset: number, length: num
       case C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D: {
         const c = scratch.transfer2d;
         fillRect(c.r, bytes, at + TransferToHost2d.r);
-        c.offset = readU64(bytes, at + TransferToHost2d.offset);
+        c.offset = scratch.u64(bytes, at + TransferToHost2d.offset);
         c.resourceId = u32(bytes, at + TransferToHost2d.resourceId);
         c.padding = u32(bytes, at + TransferToHost2d.padding);
         return c;
@@ -847,9 +867,9 @@ export function decodeCommandInto(bytes: Uint8Array, offset: number, length: num
         return c;
       }
       case C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
-        return fillTransfer3d(scratch.toHost3d, bytes, at);
+        return fillTransfer3d(scratch, scratch.toHost3d, bytes, at);
       case C.VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
-        return fillTransfer3d(scratch.fromHost3d, bytes, at);
+        return fillTransfer3d(scratch, scratch.fromHost3d, bytes, at);
       case C.VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB: {
         const c = scratch.mapBlob;
         c.resourceId = u32(bytes, at + ResourceMapBlob.resourceId);
