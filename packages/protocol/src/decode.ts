@@ -223,73 +223,11 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
   const need = commandStructSize(type);
   if (need < 0) return fail('unknown-type', `unknown command type 0x${type.toString(16)}`, type);
   if (len < need) return fail('short', `${len} bytes, ${C.commandName(type)} needs ${need}`, type);
+  // Fixed-size commands: the same fillers as decodeCommandInto, into a scratch of this call's own.
+  const fixed = fillFixed(new CommandScratch(), bytes, at);
+  if (fixed !== null) return { ok: true, cmd: fixed };
   const hdr = readHdr(bytes, at);
   switch (type) {
-    case C.VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
-    case C.VIRTIO_GPU_CMD_CTX_DESTROY:
-      return { ok: true, cmd: { type, hdr } };
-    case C.VIRTIO_GPU_CMD_RESOURCE_CREATE_2D:
-      return {
-        ok: true,
-        cmd: {
-          type,
-          hdr,
-          resourceId: u32(bytes, at + ResourceCreate2d.resourceId),
-          format: u32(bytes, at + ResourceCreate2d.format),
-          width: u32(bytes, at + ResourceCreate2d.width),
-          height: u32(bytes, at + ResourceCreate2d.height),
-        },
-      };
-    // resource_unref, detach_backing, assign_uuid, unmap_blob and ctx_resource share one layout.
-    case C.VIRTIO_GPU_CMD_RESOURCE_UNREF:
-    case C.VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING:
-    case C.VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
-    case C.VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
-    case C.VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
-    case C.VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
-      return {
-        ok: true,
-        cmd: {
-          type,
-          hdr,
-          resourceId: u32(bytes, at + ResourceUnref.resourceId),
-          padding: u32(bytes, at + ResourceUnref.padding),
-        },
-      };
-    case C.VIRTIO_GPU_CMD_SET_SCANOUT:
-      return {
-        ok: true,
-        cmd: {
-          type,
-          hdr,
-          r: readRect(bytes, at + SetScanout.r),
-          scanoutId: u32(bytes, at + SetScanout.scanoutId),
-          resourceId: u32(bytes, at + SetScanout.resourceId),
-        },
-      };
-    case C.VIRTIO_GPU_CMD_RESOURCE_FLUSH:
-      return {
-        ok: true,
-        cmd: {
-          type,
-          hdr,
-          r: readRect(bytes, at + ResourceFlush.r),
-          resourceId: u32(bytes, at + ResourceFlush.resourceId),
-          padding: u32(bytes, at + ResourceFlush.padding),
-        },
-      };
-    case C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D:
-      return {
-        ok: true,
-        cmd: {
-          type,
-          hdr,
-          r: readRect(bytes, at + TransferToHost2d.r),
-          offset: readU64(bytes, at + TransferToHost2d.offset),
-          resourceId: u32(bytes, at + TransferToHost2d.resourceId),
-          padding: u32(bytes, at + TransferToHost2d.padding),
-        },
-      };
     case C.VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING: {
       const nrEntries = u32(bytes, at + ResourceAttachBacking.nrEntries);
       // Spec §5.7.6.8: nr_entries virtio_gpu_mem_entry follow; never trust the count past the bytes.
@@ -307,36 +245,6 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         },
       };
     }
-    case C.VIRTIO_GPU_CMD_GET_CAPSET_INFO:
-      return {
-        ok: true,
-        cmd: {
-          type,
-          hdr,
-          capsetIndex: u32(bytes, at + GetCapsetInfo.capsetIndex),
-          padding: u32(bytes, at + GetCapsetInfo.padding),
-        },
-      };
-    case C.VIRTIO_GPU_CMD_GET_CAPSET:
-      return {
-        ok: true,
-        cmd: {
-          type,
-          hdr,
-          capsetId: u32(bytes, at + GetCapset.capsetId),
-          capsetVersion: u32(bytes, at + GetCapset.capsetVersion),
-        },
-      };
-    case C.VIRTIO_GPU_CMD_GET_EDID:
-      return {
-        ok: true,
-        cmd: {
-          type,
-          hdr,
-          scanout: u32(bytes, at + GetEdid.scanout),
-          padding: u32(bytes, at + GetEdid.padding),
-        },
-      };
     case C.VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB: {
       const nrEntries = u32(bytes, at + ResourceCreateBlob.nrEntries);
       if (nrEntries > (len - ResourceCreateBlob.SIZE) / MemEntry.SIZE) {
@@ -357,26 +265,6 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         },
       };
     }
-    case C.VIRTIO_GPU_CMD_SET_SCANOUT_BLOB: {
-      const s = at + SetScanoutBlob.strides;
-      const o = at + SetScanoutBlob.offsets;
-      return {
-        ok: true,
-        cmd: {
-          type,
-          hdr,
-          r: readRect(bytes, at + SetScanoutBlob.r),
-          scanoutId: u32(bytes, at + SetScanoutBlob.scanoutId),
-          resourceId: u32(bytes, at + SetScanoutBlob.resourceId),
-          width: u32(bytes, at + SetScanoutBlob.width),
-          height: u32(bytes, at + SetScanoutBlob.height),
-          format: u32(bytes, at + SetScanoutBlob.format),
-          padding: u32(bytes, at + SetScanoutBlob.padding),
-          strides: [u32(bytes, s), u32(bytes, s + 4), u32(bytes, s + 8), u32(bytes, s + 12)],
-          offsets: [u32(bytes, o), u32(bytes, o + 4), u32(bytes, o + 8), u32(bytes, o + 12)],
-        },
-      };
-    }
     case C.VIRTIO_GPU_CMD_CTX_CREATE: {
       const nlen = u32(bytes, at + CtxCreate.nlen);
       if (nlen > CTX_DEBUG_NAME_MAX) return fail('inconsistent', `nlen ${nlen} > ${CTX_DEBUG_NAME_MAX}`, type);
@@ -391,50 +279,6 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         },
       };
     }
-    case C.VIRTIO_GPU_CMD_RESOURCE_CREATE_3D:
-      return {
-        ok: true,
-        cmd: {
-          type,
-          hdr,
-          resourceId: u32(bytes, at + ResourceCreate3d.resourceId),
-          target: u32(bytes, at + ResourceCreate3d.target),
-          format: u32(bytes, at + ResourceCreate3d.format),
-          bind: u32(bytes, at + ResourceCreate3d.bind),
-          width: u32(bytes, at + ResourceCreate3d.width),
-          height: u32(bytes, at + ResourceCreate3d.height),
-          depth: u32(bytes, at + ResourceCreate3d.depth),
-          arraySize: u32(bytes, at + ResourceCreate3d.arraySize),
-          lastLevel: u32(bytes, at + ResourceCreate3d.lastLevel),
-          nrSamples: u32(bytes, at + ResourceCreate3d.nrSamples),
-          flags: u32(bytes, at + ResourceCreate3d.flags),
-          padding: u32(bytes, at + ResourceCreate3d.padding),
-        },
-      };
-    case C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
-    case C.VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D: {
-      const b = at + TransferHost3d.box;
-      return {
-        ok: true,
-        cmd: {
-          type,
-          hdr,
-          box: {
-            x: u32(bytes, b),
-            y: u32(bytes, b + 4),
-            z: u32(bytes, b + 8),
-            w: u32(bytes, b + 12),
-            h: u32(bytes, b + 16),
-            d: u32(bytes, b + 20),
-          },
-          offset: readU64(bytes, at + TransferHost3d.offset),
-          resourceId: u32(bytes, at + TransferHost3d.resourceId),
-          level: u32(bytes, at + TransferHost3d.level),
-          stride: u32(bytes, at + TransferHost3d.stride),
-          layerStride: u32(bytes, at + TransferHost3d.layerStride),
-        },
-      };
-    }
     case C.VIRTIO_GPU_CMD_SUBMIT_3D: {
       const size = u32(bytes, at + CmdSubmit.size);
       if (size > len - CmdSubmit.SIZE) return fail('inconsistent', `submit size ${size} but ${len - CmdSubmit.SIZE} bytes follow`, type);
@@ -444,35 +288,7 @@ function decodeCommandAt(bytes: Uint8Array, offset: number, len: number): Decode
         cmd: { type, hdr, size, padding: u32(bytes, at + CmdSubmit.padding), data: bytes.subarray(start, start + size) },
       };
     }
-    case C.VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB:
-      return {
-        ok: true,
-        cmd: {
-          type,
-          hdr,
-          resourceId: u32(bytes, at + ResourceMapBlob.resourceId),
-          padding: u32(bytes, at + ResourceMapBlob.padding),
-          offset: readU64(bytes, at + ResourceMapBlob.offset),
-        },
-      };
-    case C.VIRTIO_GPU_CMD_UPDATE_CURSOR:
-    case C.VIRTIO_GPU_CMD_MOVE_CURSOR: {
-      const p = at + UpdateCursor.pos;
-      return {
-        ok: true,
-        cmd: {
-          type,
-          hdr,
-          pos: { scanoutId: u32(bytes, p), x: u32(bytes, p + 4), y: u32(bytes, p + 8), padding: u32(bytes, p + 12) },
-          resourceId: u32(bytes, at + UpdateCursor.resourceId),
-          hotX: u32(bytes, at + UpdateCursor.hotX),
-          hotY: u32(bytes, at + UpdateCursor.hotY),
-          padding: u32(bytes, at + UpdateCursor.padding),
-        },
-      };
-    }
   }
-  // Unreachable: COMMAND_STRUCT_SIZE and the switch list the same types.
   return fail('unknown-type', `unknown command type 0x${type.toString(16)}`, type);
 }
 
@@ -761,6 +577,128 @@ function fillCursor(c: CmdCursor, bytes: Uint8Array, at: number): CmdCursor {
 }
 
 /**
+ * Decodes a fixed-size command at `at` (its size already checked) into `scratch`'s object for its
+ * type and returns that object; null for the commands with a variable part. Shared by
+ * decodeCommandInto (the queue loop's scratch) and decodeCommand (a fresh scratch per call).
+ */
+function fillFixed(scratch: CommandScratch, bytes: Uint8Array, at: number): Command | null {
+  fillHdr(scratch.hdr, bytes, at);
+  switch (scratch.hdr.type) {
+    case C.VIRTIO_GPU_CMD_RESOURCE_FLUSH: {
+      const c = scratch.flush;
+      fillRect(c.r, bytes, at + ResourceFlush.r);
+      c.resourceId = u32(bytes, at + ResourceFlush.resourceId);
+      c.padding = u32(bytes, at + ResourceFlush.padding);
+      return c;
+    }
+    case C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D: {
+      const c = scratch.transfer2d;
+      fillRect(c.r, bytes, at + TransferToHost2d.r);
+      c.offset = scratch.u64(bytes, at + TransferToHost2d.offset);
+      c.resourceId = u32(bytes, at + TransferToHost2d.resourceId);
+      c.padding = u32(bytes, at + TransferToHost2d.padding);
+      return c;
+    }
+    case C.VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
+      return scratch.getDisplayInfo;
+    case C.VIRTIO_GPU_CMD_CTX_DESTROY:
+      return scratch.ctxDestroy;
+    case C.VIRTIO_GPU_CMD_RESOURCE_CREATE_2D: {
+      const c = scratch.create2d;
+      c.resourceId = u32(bytes, at + ResourceCreate2d.resourceId);
+      c.format = u32(bytes, at + ResourceCreate2d.format);
+      c.width = u32(bytes, at + ResourceCreate2d.width);
+      c.height = u32(bytes, at + ResourceCreate2d.height);
+      return c;
+    }
+    case C.VIRTIO_GPU_CMD_RESOURCE_UNREF:
+      return fillResourceOnly(scratch.unref, bytes, at);
+    case C.VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING:
+      return fillResourceOnly(scratch.detachBacking, bytes, at);
+    case C.VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
+      return fillResourceOnly(scratch.assignUuid, bytes, at);
+    case C.VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
+      return fillResourceOnly(scratch.unmapBlob, bytes, at);
+    case C.VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
+      return fillResourceOnly(scratch.ctxAttach, bytes, at);
+    case C.VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
+      return fillResourceOnly(scratch.ctxDetach, bytes, at);
+    case C.VIRTIO_GPU_CMD_SET_SCANOUT: {
+      const c = scratch.setScanout;
+      fillRect(c.r, bytes, at + SetScanout.r);
+      c.scanoutId = u32(bytes, at + SetScanout.scanoutId);
+      c.resourceId = u32(bytes, at + SetScanout.resourceId);
+      return c;
+    }
+    case C.VIRTIO_GPU_CMD_GET_CAPSET_INFO: {
+      const c = scratch.capsetInfo;
+      c.capsetIndex = u32(bytes, at + GetCapsetInfo.capsetIndex);
+      c.padding = u32(bytes, at + GetCapsetInfo.padding);
+      return c;
+    }
+    case C.VIRTIO_GPU_CMD_GET_CAPSET: {
+      const c = scratch.capset;
+      c.capsetId = u32(bytes, at + GetCapset.capsetId);
+      c.capsetVersion = u32(bytes, at + GetCapset.capsetVersion);
+      return c;
+    }
+    case C.VIRTIO_GPU_CMD_GET_EDID: {
+      const c = scratch.edid;
+      c.scanout = u32(bytes, at + GetEdid.scanout);
+      c.padding = u32(bytes, at + GetEdid.padding);
+      return c;
+    }
+    case C.VIRTIO_GPU_CMD_SET_SCANOUT_BLOB: {
+      const c = scratch.setScanoutBlob;
+      fillRect(c.r, bytes, at + SetScanoutBlob.r);
+      c.scanoutId = u32(bytes, at + SetScanoutBlob.scanoutId);
+      c.resourceId = u32(bytes, at + SetScanoutBlob.resourceId);
+      c.width = u32(bytes, at + SetScanoutBlob.width);
+      c.height = u32(bytes, at + SetScanoutBlob.height);
+      c.format = u32(bytes, at + SetScanoutBlob.format);
+      c.padding = u32(bytes, at + SetScanoutBlob.padding);
+      for (let i = 0; i < 4; i++) {
+        c.strides[i] = u32(bytes, at + SetScanoutBlob.strides + 4 * i);
+        c.offsets[i] = u32(bytes, at + SetScanoutBlob.offsets + 4 * i);
+      }
+      return c;
+    }
+    case C.VIRTIO_GPU_CMD_RESOURCE_CREATE_3D: {
+      const c = scratch.create3d;
+      c.resourceId = u32(bytes, at + ResourceCreate3d.resourceId);
+      c.target = u32(bytes, at + ResourceCreate3d.target);
+      c.format = u32(bytes, at + ResourceCreate3d.format);
+      c.bind = u32(bytes, at + ResourceCreate3d.bind);
+      c.width = u32(bytes, at + ResourceCreate3d.width);
+      c.height = u32(bytes, at + ResourceCreate3d.height);
+      c.depth = u32(bytes, at + ResourceCreate3d.depth);
+      c.arraySize = u32(bytes, at + ResourceCreate3d.arraySize);
+      c.lastLevel = u32(bytes, at + ResourceCreate3d.lastLevel);
+      c.nrSamples = u32(bytes, at + ResourceCreate3d.nrSamples);
+      c.flags = u32(bytes, at + ResourceCreate3d.flags);
+      c.padding = u32(bytes, at + ResourceCreate3d.padding);
+      return c;
+    }
+    case C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
+      return fillTransfer3d(scratch, scratch.toHost3d, bytes, at);
+    case C.VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
+      return fillTransfer3d(scratch, scratch.fromHost3d, bytes, at);
+    case C.VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB: {
+      const c = scratch.mapBlob;
+      c.resourceId = u32(bytes, at + ResourceMapBlob.resourceId);
+      c.padding = u32(bytes, at + ResourceMapBlob.padding);
+      c.offset = readU64(bytes, at + ResourceMapBlob.offset);
+      return c;
+    }
+    case C.VIRTIO_GPU_CMD_UPDATE_CURSOR:
+      return fillCursor(scratch.updateCursor, bytes, at);
+    case C.VIRTIO_GPU_CMD_MOVE_CURSOR:
+      return fillCursor(scratch.moveCursor, bytes, at);
+    }
+  return null;
+}
+
+/**
  * {@link decodeCommand} without allocating: decodes into `scratch` and returns one of its
  * objects, or null with `scratch.error` set (the same error decodeCommand gives). Same checks,
  * same values, never throws. Commands with a variable part (ATTACH_BACKING and CREATE_BLOB
@@ -775,122 +713,8 @@ export function decodeCommandInto(bytes: Uint8Array, offset: number, length: num
     const len = span(bytes, offset, length);
     const need = len >= CtrlHdr.SIZE ? commandStructSize(u32(bytes, offset)) : -1;
     if (need < 0 || len < need) return fresh(bytes, offset, length, scratch);
-    const at = offset;
-    fillHdr(scratch.hdr, bytes, at);
-    switch (scratch.hdr.type) {
-      case C.VIRTIO_GPU_CMD_RESOURCE_FLUSH: {
-        const c = scratch.flush;
-        fillRect(c.r, bytes, at + ResourceFlush.r);
-        c.resourceId = u32(bytes, at + ResourceFlush.resourceId);
-        c.padding = u32(bytes, at + ResourceFlush.padding);
-        return c;
-      }
-      case C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D: {
-        const c = scratch.transfer2d;
-        fillRect(c.r, bytes, at + TransferToHost2d.r);
-        c.offset = scratch.u64(bytes, at + TransferToHost2d.offset);
-        c.resourceId = u32(bytes, at + TransferToHost2d.resourceId);
-        c.padding = u32(bytes, at + TransferToHost2d.padding);
-        return c;
-      }
-      case C.VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
-        return scratch.getDisplayInfo;
-      case C.VIRTIO_GPU_CMD_CTX_DESTROY:
-        return scratch.ctxDestroy;
-      case C.VIRTIO_GPU_CMD_RESOURCE_CREATE_2D: {
-        const c = scratch.create2d;
-        c.resourceId = u32(bytes, at + ResourceCreate2d.resourceId);
-        c.format = u32(bytes, at + ResourceCreate2d.format);
-        c.width = u32(bytes, at + ResourceCreate2d.width);
-        c.height = u32(bytes, at + ResourceCreate2d.height);
-        return c;
-      }
-      case C.VIRTIO_GPU_CMD_RESOURCE_UNREF:
-        return fillResourceOnly(scratch.unref, bytes, at);
-      case C.VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING:
-        return fillResourceOnly(scratch.detachBacking, bytes, at);
-      case C.VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
-        return fillResourceOnly(scratch.assignUuid, bytes, at);
-      case C.VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
-        return fillResourceOnly(scratch.unmapBlob, bytes, at);
-      case C.VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
-        return fillResourceOnly(scratch.ctxAttach, bytes, at);
-      case C.VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
-        return fillResourceOnly(scratch.ctxDetach, bytes, at);
-      case C.VIRTIO_GPU_CMD_SET_SCANOUT: {
-        const c = scratch.setScanout;
-        fillRect(c.r, bytes, at + SetScanout.r);
-        c.scanoutId = u32(bytes, at + SetScanout.scanoutId);
-        c.resourceId = u32(bytes, at + SetScanout.resourceId);
-        return c;
-      }
-      case C.VIRTIO_GPU_CMD_GET_CAPSET_INFO: {
-        const c = scratch.capsetInfo;
-        c.capsetIndex = u32(bytes, at + GetCapsetInfo.capsetIndex);
-        c.padding = u32(bytes, at + GetCapsetInfo.padding);
-        return c;
-      }
-      case C.VIRTIO_GPU_CMD_GET_CAPSET: {
-        const c = scratch.capset;
-        c.capsetId = u32(bytes, at + GetCapset.capsetId);
-        c.capsetVersion = u32(bytes, at + GetCapset.capsetVersion);
-        return c;
-      }
-      case C.VIRTIO_GPU_CMD_GET_EDID: {
-        const c = scratch.edid;
-        c.scanout = u32(bytes, at + GetEdid.scanout);
-        c.padding = u32(bytes, at + GetEdid.padding);
-        return c;
-      }
-      case C.VIRTIO_GPU_CMD_SET_SCANOUT_BLOB: {
-        const c = scratch.setScanoutBlob;
-        fillRect(c.r, bytes, at + SetScanoutBlob.r);
-        c.scanoutId = u32(bytes, at + SetScanoutBlob.scanoutId);
-        c.resourceId = u32(bytes, at + SetScanoutBlob.resourceId);
-        c.width = u32(bytes, at + SetScanoutBlob.width);
-        c.height = u32(bytes, at + SetScanoutBlob.height);
-        c.format = u32(bytes, at + SetScanoutBlob.format);
-        c.padding = u32(bytes, at + SetScanoutBlob.padding);
-        for (let i = 0; i < 4; i++) {
-          c.strides[i] = u32(bytes, at + SetScanoutBlob.strides + 4 * i);
-          c.offsets[i] = u32(bytes, at + SetScanoutBlob.offsets + 4 * i);
-        }
-        return c;
-      }
-      case C.VIRTIO_GPU_CMD_RESOURCE_CREATE_3D: {
-        const c = scratch.create3d;
-        c.resourceId = u32(bytes, at + ResourceCreate3d.resourceId);
-        c.target = u32(bytes, at + ResourceCreate3d.target);
-        c.format = u32(bytes, at + ResourceCreate3d.format);
-        c.bind = u32(bytes, at + ResourceCreate3d.bind);
-        c.width = u32(bytes, at + ResourceCreate3d.width);
-        c.height = u32(bytes, at + ResourceCreate3d.height);
-        c.depth = u32(bytes, at + ResourceCreate3d.depth);
-        c.arraySize = u32(bytes, at + ResourceCreate3d.arraySize);
-        c.lastLevel = u32(bytes, at + ResourceCreate3d.lastLevel);
-        c.nrSamples = u32(bytes, at + ResourceCreate3d.nrSamples);
-        c.flags = u32(bytes, at + ResourceCreate3d.flags);
-        c.padding = u32(bytes, at + ResourceCreate3d.padding);
-        return c;
-      }
-      case C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
-        return fillTransfer3d(scratch, scratch.toHost3d, bytes, at);
-      case C.VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
-        return fillTransfer3d(scratch, scratch.fromHost3d, bytes, at);
-      case C.VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB: {
-        const c = scratch.mapBlob;
-        c.resourceId = u32(bytes, at + ResourceMapBlob.resourceId);
-        c.padding = u32(bytes, at + ResourceMapBlob.padding);
-        c.offset = readU64(bytes, at + ResourceMapBlob.offset);
-        return c;
-      }
-      case C.VIRTIO_GPU_CMD_UPDATE_CURSOR:
-        return fillCursor(scratch.updateCursor, bytes, at);
-      case C.VIRTIO_GPU_CMD_MOVE_CURSOR:
-        return fillCursor(scratch.moveCursor, bytes, at);
-    }
-    // ATTACH_BACKING, CREATE_BLOB, CTX_CREATE, SUBMIT_3D: a variable part, decoded fresh.
-    return fresh(bytes, offset, length, scratch);
+    // ATTACH_BACKING, CREATE_BLOB, CTX_CREATE, SUBMIT_3D have a variable part: decoded fresh.
+    return fillFixed(scratch, bytes, offset) ?? fresh(bytes, offset, length, scratch);
   } catch (e) {
     scratch.error = { kind: 'inconsistent', message: `decoder fault: ${e instanceof Error ? e.message : String(e)}` };
     return null;
