@@ -16,6 +16,23 @@ export function where(index: number, indirect: boolean): string {
 }
 
 /** Common base of {@link SplitQueue} and {@link PackedQueue}; not exported from the package. */
+/** A ring part a transport configured: name (for the message), guest address, alignment, bytes. */
+export type RingArea = [name: string, gpa: number, align: number, length: number];
+
+/**
+ * Why a ring configuration is unusable, or null: each area must be a safe guest address, aligned
+ * as its ring type requires (virtio 1.3 §2.7 and §2.8 alignment tables), and lie in one region
+ * (the queues keep one view per area).
+ */
+export function checkRingAreas(mem: GuestMemory, areas: readonly RingArea[]): string | null {
+  for (const [name, gpa, align, len] of areas) {
+    if (!Number.isSafeInteger(gpa) || gpa < 0) return `${name} address ${gpa} is not a valid gpa`;
+    if (gpa % align !== 0) return `${name} address ${gpa} is not ${align}-byte aligned`;
+    if (mem.view(gpa, len) === null) return `${name} [${gpa}, +${len}) is not in one guest-memory region`;
+  }
+  return null;
+}
+
 export abstract class QueueCore {
   /** The guest memory the rings and buffers live in. */
   readonly mem: GuestMemory;

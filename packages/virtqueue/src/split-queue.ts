@@ -4,7 +4,7 @@
 
 import type { DescriptorChain } from './chain.js';
 import { type GuestMemory, gpaFromParts } from './guest-memory.js';
-import { QueueCore, where } from './queue-core.js';
+import { QueueCore, type RingArea, checkRingAreas, where } from './queue-core.js';
 import { RingView } from './ring-view.js';
 import {
   VIRTQ_AVAIL_F_NO_INTERRUPT,
@@ -85,17 +85,12 @@ export class SplitQueue extends QueueCore implements Virtqueue {
     if (!Number.isInteger(maxInd) || maxInd < 1 || maxInd > VIRTQ_MAX_SIZE) {
       return `maxIndirectEntries ${maxInd} not in [1, ${VIRTQ_MAX_SIZE}]`;
     }
-    const areas: [string, number, number, number][] = [
+    const areas: RingArea[] = [
       ['descriptor table', cfg.descAddr, VirtqDesc.ALIGN, VirtqDesc.SIZE * size],
       ['available ring', cfg.availAddr, VirtqAvail.ALIGN, VirtqAvail.size(size)],
       ['used ring', cfg.usedAddr, VirtqUsed.ALIGN, VirtqUsed.size(size)],
     ];
-    for (const [name, gpa, align, len] of areas) {
-      if (!Number.isSafeInteger(gpa) || gpa < 0) return `${name} address ${gpa} is not a valid gpa`;
-      if (gpa % align !== 0) return `${name} address ${gpa} is not ${align}-byte aligned`;
-      if (mem.view(gpa, len) === null) return `${name} [${gpa}, +${len}) is not in one guest-memory region`;
-    }
-    return null;
+    return checkRingAreas(mem, areas);
   }
 
   /** @throws RangeError when {@link SplitQueue.check} reports a problem. */
