@@ -102,7 +102,7 @@ export function hdr(over: Partial<CtrlHdr> = {}): CtrlHdr {
   return { type: 0, flags: 0, fenceId: 0n, ctxId: 0, ringIdx: 0, ...over };
 }
 
-export interface RigOptions extends Partial<Omit<VirtioGpuDeviceOptions, 'memory' | 'onInterrupt'>> {
+export interface RigOptions extends Partial<Omit<VirtioGpuDeviceOptions, 'onInterrupt'>> {
   ramBytes?: number;
   features?: bigint;
 }

@@ -4,7 +4,7 @@ import { decodeCommand, decodeHeader, decodeResponse, peekType, commandStructSiz
 import { commandToJson, describe, responseToJson } from './describe.js';
 import { commandSize, encodeCommand, encodeResponse, responseSize } from './encode.js';
 import { SAMPLE_COMMANDS, SAMPLE_RESPONSES, hdr } from './test-fixtures.js';
-import type { Command } from './types.js';
+import type { Command, Response } from './types.js';
 
 function encode(cmd: Command): Uint8Array {
   const out = new Uint8Array(commandSize(cmd));
@@ -56,7 +56,8 @@ group('round trip', () => {
       encodeCommand(cmd, dirty);
       expect(dirty, C.commandName(cmd.type)).toEqual(clean);
     }
-    for (const resp of [...SAMPLE_RESPONSES, { type: C.VIRTIO_GPU_RESP_OK_DISPLAY_INFO, hdr: hdr(0), pmodes: [] } as const]) {
+    const responses: Response[] = [...SAMPLE_RESPONSES, { type: C.VIRTIO_GPU_RESP_OK_DISPLAY_INFO, hdr: hdr(0), pmodes: [] }];
+    for (const resp of responses) {
       const clean = new Uint8Array(responseSize(resp));
       const dirty = new Uint8Array(responseSize(resp)).fill(0xee);
       encodeResponse(resp, clean);
