@@ -80,7 +80,7 @@ function attachDevice(g: Gpu, renderer: Renderer | undefined, queueIndexes?: Sav
   display.setSource(device);
   const queues = [0, 1].map((i) => {
     const l = g.driver.queueLayout(i);
-    const q = new SplitQueue(g.ram.memory, { size: l.size, descAddr: l.descAddr, availAddr: l.availAddr, usedAddr: l.usedAddr, eventIdx: l.eventIdx });
+    const q = new SplitQueue(g.ram.memory, l);
     const ix = queueIndexes?.[i];
     if (ix) q.restoreIndexes(ix.lastAvailIdx, ix.usedIdx);
     return q;

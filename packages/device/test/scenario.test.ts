@@ -24,7 +24,7 @@ function setup(opts: { renderer?: FakeRenderer3D } = {}) {
   driver = new GpuDriver({ ram, transport: { notify: (q) => device.notify(q as 0 | 1) }, queueSize: 64 });
   const qs = [0, 1].map((i) => {
     const l = driver.queueLayout(i);
-    return new SplitQueue(ram.memory, { size: l.size, descAddr: l.descAddr, availAddr: l.availAddr, usedAddr: l.usedAddr, eventIdx: l.eventIdx });
+    return new SplitQueue(ram.memory, l);
   });
   device.negotiate(device.features);
   device.attachQueues(qs[0], qs[1]);

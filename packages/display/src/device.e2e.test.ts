@@ -41,7 +41,7 @@ function rig() {
   device.negotiate(device.features);
   const [control, cursor] = [0, 1].map((i) => {
     const l = driver!.queueLayout(i);
-    return new SplitQueue(ram.memory, { size: l.size, descAddr: l.descAddr, availAddr: l.availAddr, usedAddr: l.usedAddr, eventIdx: l.eventIdx });
+    return new SplitQueue(ram.memory, l);
   });
   device.attachQueues(control, cursor);
   return { display, device, demo: new DemoWorkload(driver, { maxScanouts: 2 }) };

@@ -38,7 +38,7 @@ function echoDevice(ram: GuestRam) {
   driver = new GpuDriver({ ram, transport: { notify }, queueSize: 16 });
   for (const i of [0, 1]) {
     const l = driver.queueLayout(i);
-    queues.push(new SplitQueue(ram.memory, { size: l.size, descAddr: l.descAddr, availAddr: l.availAddr, usedAddr: l.usedAddr, eventIdx: l.eventIdx }));
+    queues.push(new SplitQueue(ram.memory, l));
   }
   return { driver, seen };
 }

@@ -9,7 +9,7 @@ function setup(queueSize = 8) {
   const ram = new GuestRam({ regions: [{ gpa: 0x10_0000, bytes: 1 << 20 }] });
   const pr = new PreparedRing(ram, { queueSize });
   const l = pr.layout;
-  const q = new SplitQueue(ram.memory, { size: l.size, descAddr: l.descAddr, availAddr: l.availAddr, usedAddr: l.usedAddr, eventIdx: l.eventIdx });
+  const q = new SplitQueue(ram.memory, l);
   const flush = cmd.resourceFlush(7, rect(0, 0, 4, 4));
   const bytes = new Uint8Array(commandSize(flush));
   encodeCommand(flush, bytes, 0);
