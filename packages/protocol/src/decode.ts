@@ -119,7 +119,13 @@ function readEntries(bytes: Uint8Array, at: number, n: number): { addr: bigint; 
 
 let utf8: TextDecoder | undefined;
 
-/** debug_name bytes as text: ASCII directly, anything else as UTF-8 with replacement characters. */
+/**
+ * debug_name bytes as text: ASCII directly, anything else as UTF-8 where each invalid sequence
+ * becomes '?'. Not U+FFFD: that is 3 bytes in UTF-8, so a 64-byte name of invalid bytes would
+ * decode to a string whose encoding no longer fits the 64-byte field and encodeCommand would
+ * refuse a command decodeCommand accepted (found by the decode fuzz target). With '?' the text's
+ * UTF-8 is never longer than the bytes it came from.
+ */
 function readName(bytes: Uint8Array, start: number, n: number): string {
   let ascii = true;
   for (let i = 0; i < n; i++) if (bytes[start + i] > 0x7f) ascii = false;
@@ -129,7 +135,7 @@ function readName(bytes: Uint8Array, start: number, n: number): string {
     return s;
   }
   utf8 ??= new TextDecoder('utf-8', { fatal: false });
-  return utf8.decode(bytes.subarray(start, start + n));
+  return utf8.decode(bytes.subarray(start, start + n)).replaceAll('\ufffd', '?');
 }
 
 /** Size of the fixed struct for each command type (the trailing payload comes on top). */
