@@ -8,6 +8,14 @@ export { VirtioGpuDevice, type InterruptCause, type RestoreOptions, type VirtioG
 export { CURSOR_SIZE, responseHdr } from '@virtio-gpu/protocol';
 export type { ChainFor } from './pending-fences.js';
 export { SafeSink } from './safe-sink.js';
+export {
+  IN_PROCESS_RAM_BASE,
+  InProcessGpu,
+  createInProcessGpu,
+  type InProcessGpuOptions,
+  type InProcessSnapshot,
+  type RestoreInto,
+} from './in-process.js';
 export type {
   BlobArgs,
   BlobMapping,
