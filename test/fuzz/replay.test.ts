@@ -4,7 +4,8 @@
  * input the fuzzer once found failing; its name says what it found (docs/fuzzing.md lists them).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as P from '@virtio-gpu/protocol';
 import { Renderer2D } from '@virtio-gpu/device';
@@ -12,7 +13,7 @@ import { TARGETS } from './engine/targets';
 import type { FuzzTarget } from './engine/protocol';
 import { StreamRig } from './harness/command-stream';
 
-const here = __dirname;
+const here = dirname(fileURLToPath(import.meta.url));
 
 function files(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => !f.startsWith('.')).sort() : [];

@@ -82,7 +82,7 @@ group('round trip', () => {
     bytes[44] = 0x55;
     const cmd = decodeOk(bytes);
     expect(cmd.type === C.VIRTIO_GPU_CMD_RESOURCE_FLUSH && cmd.padding).toBe(0x55);
-    expect(encode(cmd).subarray(32)).toEqual(new Uint8Array(64).fill(0x3f));
+    expect(encode(cmd)).toEqual(bytes);
   });
 
   it('a partial pmodes list is padded with zero entries', () => {

@@ -7,11 +7,12 @@
  */
 
 import type { GuestMemory } from './guest-memory.js';
+import type { Chain, ChainReader, ChainWriter } from './virtqueue.js';
 
 const INITIAL_CAPACITY = 4;
 
 /** One chain made available by the driver, from `Virtqueue.pop()` until `pushUsed()`. */
-export class DescriptorChain {
+export class DescriptorChain implements Chain {
   /** Cursor over the device-readable descriptors, in chain order. */
   readonly reader: Reader;
   /** Cursor over the device-writable descriptors, in chain order. */
@@ -163,7 +164,7 @@ function copyIn(mem: GuestMemory, gpa: number, src: Uint8Array): void {
 }
 
 /** Sequential reader over a chain's device-readable buffers (scatter-gather). */
-export class Reader {
+export class Reader implements ChainReader {
   private readonly chain: DescriptorChain;
   private idx = 0;
   private off = 0;
@@ -242,7 +243,7 @@ export class Reader {
 }
 
 /** Sequential writer over a chain's device-writable buffers (scatter-gather). */
-export class Writer {
+export class Writer implements ChainWriter {
   private readonly chain: DescriptorChain;
   private idx = 0;
   private off = 0;

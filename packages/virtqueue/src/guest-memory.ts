@@ -318,10 +318,10 @@ export function readU32(mem: GuestMemory, gpa: number): number {
   return gather(mem, gpa, 4, scratch8) ? scratchView.getUint32(0, true) : -1;
 }
 
-/** Little-endian u64 at gpa as its u32 halves, or `null` when any byte is unmapped. */
-export function readU64(mem: GuestMemory, gpa: number): { lo: number; hi: number } | null {
+/** Little-endian u64 at gpa (a bigint, STYLE.md's 64-bit rule), or `null` when any byte is unmapped. */
+export function readU64(mem: GuestMemory, gpa: number): bigint | null {
   if (!gather(mem, gpa, 8, scratch8)) return null;
-  return { lo: scratchView.getUint32(0, true), hi: scratchView.getUint32(4, true) };
+  return scratchView.getBigUint64(0, true);
 }
 
 /** Writes a little-endian u16 (value taken mod 2^16) at gpa; false when unmapped. */
@@ -336,9 +336,8 @@ export function writeU32(mem: GuestMemory, gpa: number, value: number): boolean 
   return scatter(mem, gpa, scratch8.subarray(0, 4));
 }
 
-/** Writes a little-endian u64 given as u32 halves at gpa; false when unmapped. */
-export function writeU64(mem: GuestMemory, gpa: number, lo: number, hi: number): boolean {
-  scratchView.setUint32(0, lo, true);
-  scratchView.setUint32(4, hi, true);
+/** Writes a little-endian u64 (value taken mod 2^64) at gpa; false when unmapped. */
+export function writeU64(mem: GuestMemory, gpa: number, value: bigint): boolean {
+  scratchView.setBigUint64(0, BigInt.asUintN(64, value), true);
   return scatter(mem, gpa, scratch8);
 }

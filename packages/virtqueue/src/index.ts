@@ -18,7 +18,8 @@ export {
 } from './guest-memory.js';
 export { DescriptorChain, Reader, Writer } from './chain.js';
 export type { QueueError, QueueErrorKind } from './queue-error.js';
-export type { Virtqueue } from './virtqueue.js';
+export type { Chain, ChainReader, ChainWriter, Virtqueue } from './virtqueue.js';
+export { DriverSplitRing, type ChainBuffer, type DriverRam, type SplitRingLayout, type UsedElem } from './driver-split-ring.js';
 export { SplitQueue, type SplitQueueConfig } from './split-queue.js';
 export { PackedQueue, type PackedQueueConfig } from './packed-queue.js';
 export * from './virtio-ring.js';

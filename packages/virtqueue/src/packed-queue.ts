@@ -56,7 +56,7 @@ function isAvailable(flags: number, wrap: boolean): boolean {
  * - a chain may span at most `size` ring slots (`chain-loop` beyond).
  * Construction throws `RangeError` for a bad configuration ({@link PackedQueue.check}).
  */
-export class PackedQueue extends QueueCore implements Virtqueue {
+export class PackedQueue extends QueueCore implements Virtqueue<DescriptorChain> {
   /** Queue size. */
   readonly size: number;
   /** Whether VIRTIO_F_EVENT_IDX is in use. */

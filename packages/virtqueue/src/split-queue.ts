@@ -56,7 +56,7 @@ function isQueueSize(n: number): boolean {
  * Device-side notification suppression (§2.7.10): {@link disableNotifications} /
  * {@link enableNotifications} write used.flags, or avail_event with EVENT_IDX.
  */
-export class SplitQueue extends QueueCore implements Virtqueue {
+export class SplitQueue extends QueueCore implements Virtqueue<DescriptorChain> {
   /** Queue size. */
   readonly size: number;
   /** Whether VIRTIO_F_EVENT_IDX is in use. */

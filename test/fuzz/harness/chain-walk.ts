@@ -8,7 +8,7 @@
  *   before a pushUsed (a walk bounded by the queue size);
  * - the queue's own bookkeeping (`usedIdx`) moves by one per pushed chain (split).
  */
-import { ArrayGuestMemory, type DescriptorChain, type GuestMemory, type Virtqueue } from '@virtio-gpu/virtqueue';
+import { ArrayGuestMemory, type Chain, type GuestMemory, type Virtqueue } from '@virtio-gpu/virtqueue';
 
 /** Guest memory of the chain targets: two adjacent regions (ranges cross from one into the
  * other), a hole, and a small region further up. */
@@ -39,7 +39,7 @@ export class Actions {
 }
 
 /** Consume one popped chain the way the action bytes say; returns the bytes written. */
-function consume(chain: DescriptorChain, act: Actions, mirror: ((head: number) => DescriptorChain | null) | null): number {
+function consume(chain: Chain, act: Actions, mirror: ((head: number) => Chain | null) | null): number {
   const r = chain.reader;
   const w = chain.writer;
   const readTotal = r.remaining;
@@ -111,10 +111,10 @@ export function walkQueue(
   q: Virtqueue & { readonly size: number; readonly usedIdx?: number },
   act: Actions,
   patch: () => void,
-  mirror: ((head: number) => DescriptorChain | null) | null,
+  mirror: ((head: number) => Chain | null) | null,
 ): void {
   let pops = 0;
-  let held: DescriptorChain[] = [];
+  let held: Chain[] = [];
   for (let round = 0; round < 2; round++) {
     for (;;) {
       const c = q.pop();

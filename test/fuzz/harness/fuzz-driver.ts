@@ -6,7 +6,8 @@
  * a response header whose type is OK_* or ERR_*.
  */
 import * as P from '@virtio-gpu/protocol';
-import { DriverSplitRing, type GuestRam } from '@virtio-gpu/guest';
+import type { GuestRam } from '@virtio-gpu/guest';
+import { DriverSplitRing } from '@virtio-gpu/virtqueue';
 
 /** Bytes of request and response area per queue. */
 const AREA = 160 * 1024;
@@ -23,7 +24,7 @@ class FuzzQueue {
   private bump = 0;
 
   constructor(ram: GuestRam, size: number) {
-    this.ring = new DriverSplitRing(ram, size, true);
+    this.ring = DriverSplitRing.allocate(ram, size, true);
     this.area = ram.alloc(AREA);
   }
 

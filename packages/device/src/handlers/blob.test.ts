@@ -163,6 +163,39 @@ describe('RESOURCE_MAP_BLOB / UNMAP_BLOB', () => {
     expect(resets).toBe(1);
     expect(rig.device.resourceCount).toBe(0);
   });
+  it('reset() waiting for the region: its promise resolves only after confirmation, when the renderer was reset', async () => {
+    const { rig, r, region } = hostRig(true);
+    rig.send(C.mapBlob(10, 0n));
+    let resets = 0;
+    const orig = r.reset.bind(r);
+    r.reset = () => {
+      resets++;
+      orig();
+    };
+    let done = false;
+    const p = rig.device.reset().then(() => {
+      done = true;
+      return resets;
+    });
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(done).toBe(false);
+    expect(rig.device.paused).toBe(true);
+    await region.confirm();
+    expect(await p).toBe(1);
+    expect(rig.device.paused).toBe(false);
+  });
+  it('reset() with nothing mapped: the promise is already settled, the renderer reset at once', async () => {
+    const { rig, r } = hostRig(true);
+    let resets = 0;
+    const orig = r.reset.bind(r);
+    r.reset = () => {
+      resets++;
+      orig();
+    };
+    const p = rig.device.reset();
+    expect(resets).toBe(1);
+    await expect(p).resolves.toBeUndefined();
+  });
   it('a region that rejects the unmap leaks the mapping rather than freeing it', async () => {
     const { rig, r, region } = hostRig();
     rig.send(C.mapBlob(10, 0n));

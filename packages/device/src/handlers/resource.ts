@@ -9,7 +9,7 @@ import {
   type CmdResourceUnref,
 } from '@virtio-gpu/protocol';
 import { Backing } from '../backing.js';
-import { Deferred, EMPTY_HDR, NODATA, type Outcome } from '../outcome.js';
+import { Deferred, NODATA, type Outcome } from '../outcome.js';
 import { bytesPerPixel } from '../pixel-formats.js';
 import { newResource } from '../resources.js';
 import { errParameter, errResourceId, errUnspec } from '../result.js';
@@ -107,5 +107,5 @@ export function assignUuid(s: DeviceState, cmd: CmdResourceAssignUuid): Outcome 
     u[8] = (u[8] & 0x3f) | 0x80; // variant 10
     res.uuid = u;
   }
-  return { type: VIRTIO_GPU_RESP_OK_RESOURCE_UUID, hdr: EMPTY_HDR, uuid: res.uuid.slice() };
+  return { type: VIRTIO_GPU_RESP_OK_RESOURCE_UUID, uuid: res.uuid.slice() };
 }

@@ -1,0 +1,205 @@
+/**
+ * One worst case of guest-driven host memory, run in a child process by memory.test.ts (which
+ * measures this process from outside). A guest driver sends everything through real split queues
+ * to a device with the default limits. Prints JSON lines: `{ "mark": ... }` at phase boundaries
+ * (the parent samples RSS around them) and one `{ "result": ... }` at the end, then waits for
+ * stdin to close so the parent can read the final /proc numbers.
+ *
+ * Scenarios (argv[2]):
+ * - scattered: 16384 1x1 resources, each attaching 16384 one-byte backing entries none of which
+ *   merge, until the quota refuses; every refused attach is timed against the accepted ones.
+ * - blobs: the same through CREATE_BLOB (BLOB_MEM_GUEST) with 16384 entries each.
+ * - huge: 4096x4096 resources backed by 64 MiB of scattered 4 KiB pages (16384 entries),
+ *   full-frame transfers, until the quota refuses.
+ * - contexts: every context the limits allow, each with a 64-byte debug name and a resource.
+ * - fences: both queues full of fenced commands that never retire, spread over every context's rings.
+ */
+import * as P from '@virtio-gpu/protocol';
+import { DEFAULT_LIMITS, type Renderer, Renderer2D, VirtioGpuDevice } from '@virtio-gpu/device';
+import { GpuDriver, GuestRam, cmd, rect } from '@virtio-gpu/guest';
+import { SplitQueue } from '@virtio-gpu/virtqueue';
+import { TestRenderer3D } from '../support/renderer3d';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+
+const out = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
+const RAM_BASE = 0x4000_0000;
+
+function heap(): number {
+  gc!();
+  gc!();
+  return process.memoryUsage().heapUsed;
+}
+
+function mark(name: string): void {
+  const m = process.memoryUsage();
+  out({ mark: name, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, rss: m.rss });
+}
+
+function rig(renderer: Renderer, ramBytes: number, queueSize = 256) {
+  const ram = new GuestRam({ regions: [{ gpa: RAM_BASE, bytes: ramBytes }] });
+  // Touch guest RAM now (before the driver lays out its rings), so the baseline holds it and
+  // later RSS growth is the host's own.
+  ram.bytes(RAM_BASE, ramBytes).fill(1);
+  let device!: VirtioGpuDevice;
+  const driver = new GpuDriver({ ram, queueSize, transport: { notify: (q) => device.notify(q as 0 | 1) } });
+  device = new VirtioGpuDevice({ memory: ram.memory, renderer, scanouts: [{ width: 1024, height: 768 }], onInterrupt: () => void driver.interrupt(), log: () => {} });
+  device.negotiate(device.features);
+  device.attachQueues(new SplitQueue(ram.memory, driver.queueLayout(0)), new SplitQueue(ram.memory, driver.queueLayout(1)));
+  return { ram, driver, device };
+}
+
+/** ATTACH_BACKING (or CREATE_BLOB) with `n` one-byte entries two bytes apart (nothing merges). */
+function scatteredEntries(n: number): P.MemEntry[] {
+  const e: P.MemEntry[] = [];
+  for (let i = 0; i < n; i++) e.push({ addr: BigInt(RAM_BASE + 0x10_0000 + 2 * i), length: 1 });
+  return e;
+}
+
+function encode(c: P.Command): Uint8Array {
+  const b = new Uint8Array(P.commandSize(c));
+  P.encodeCommand(c, b, 0);
+  return b;
+}
+
+/** Send raw bytes with the resource id at byte 24 replaced; resolves with the response type and ms. */
+async function sendWithId(driver: GpuDriver, bytes: Uint8Array, id: number): Promise<{ type: number; ms: number }> {
+  new DataView(bytes.buffer, bytes.byteOffset).setUint32(24, id, true);
+  const t0 = performance.now();
+  const r = await (await driver.submitRaw(0, bytes)).response;
+  return { type: r.type, ms: performance.now() - t0 };
+}
+
+interface Timing {
+  n: number;
+  ms: number[];
+}
+const median = (t: Timing): number => {
+  const s = [...t.ms].sort((a, b) => a - b);
+  return s.length ? s[s.length >> 1] : 0;
+};
+
+async function entriesCase(kind: 'scattered' | 'blobs'): Promise<object> {
+  const ENTRIES = DEFAULT_LIMITS.maxBackingEntries;
+  const { driver, device } = rig(new Renderer2D(), 4 << 20);
+  const attach =
+    kind === 'scattered'
+      ? encode(cmd.attachBacking(1, scatteredEntries(ENTRIES)))
+      : encode(cmd.createBlob(1, P.VIRTIO_GPU_BLOB_MEM_GUEST, 0, ENTRIES, scatteredEntries(ENTRIES)));
+  const base = heap();
+  mark('baseline');
+  const ok: Timing = { n: 0, ms: [] };
+  const refused: Timing = { n: 0, ms: [] };
+  for (let id = 1; id <= DEFAULT_LIMITS.maxResources; id++) {
+    if (kind === 'scattered') {
+      const c = await driver.send(cmd.resourceCreate2d(id, P.VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM, 1, 1));
+      if (c.type !== P.VIRTIO_GPU_RESP_OK_NODATA) throw new Error(`CREATE_2D ${id}: 0x${c.type.toString(16)}`);
+    }
+    const r = await sendWithId(driver, attach, id);
+    const t = r.type === P.VIRTIO_GPU_RESP_OK_NODATA ? ok : r.type === P.VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY ? refused : null;
+    if (!t) throw new Error(`attach ${id}: 0x${r.type.toString(16)}`);
+    t.n++;
+    if (t.ms.length < 4000) t.ms.push(r.ms);
+  }
+  mark('filled');
+  const kept = heap() - base;
+  return {
+    accepted: ok.n,
+    refused: refused.n,
+    entriesKept: ok.n * ENTRIES,
+    chargedBytes: device.hostBytesUsed,
+    heapKeptBytes: kept,
+    heapKeptPerEntry: kept / (ok.n * ENTRIES),
+    chargedPerEntry: device.hostBytesUsed / (ok.n * ENTRIES),
+    acceptedMedianMs: median(ok),
+    refusedMedianMs: median(refused),
+  };
+}
+
+async function hugeCase(): Promise<object> {
+  const { driver, device, ram } = rig(new Renderer2D(), 64 << 20);
+  const backing = ram.allocScattered(64 << 20, false);
+  const base = heap();
+  mark('baseline');
+  let accepted = 0;
+  let refused = 0;
+  for (let id = 1; id <= 16; id++) {
+    const c = await driver.send(cmd.resourceCreate2d(id, P.VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM, 4096, 4096));
+    if (c.type !== P.VIRTIO_GPU_RESP_OK_NODATA) {
+      refused++;
+      continue;
+    }
+    const a = await driver.send(cmd.attachBacking(id, backing));
+    if (a.type !== P.VIRTIO_GPU_RESP_OK_NODATA) {
+      refused++;
+      continue;
+    }
+    accepted++;
+    await driver.send(cmd.transferToHost2d(id, rect(0, 0, 4096, 4096)));
+  }
+  mark('filled');
+  return { accepted, refused, chargedBytes: device.hostBytesUsed, heapKeptBytes: heap() - base };
+}
+
+function renderer3d(): TestRenderer3D {
+  const r = new TestRenderer3D();
+  r.mode = { kind: 'manual' };
+  return r;
+}
+
+async function contextsCase(): Promise<object> {
+  const r = renderer3d();
+  const { driver, device } = rig(r, 4 << 20);
+  const base = heap();
+  mark('baseline');
+  let made = 0;
+  for (let id = 1; id <= DEFAULT_LIMITS.maxContexts + 16; id++) {
+    const c = await driver.send(cmd.ctxCreate(id, 'x'.repeat(64), P.VIRTIO_GPU_CAPSET_VIRGL2));
+    if (c.type !== P.VIRTIO_GPU_RESP_OK_NODATA) continue;
+    made++;
+    await driver.send(cmd.resourceCreate3d(id, { target: 2, format: 1, bind: 2, width: 1, height: 1 }));
+    await driver.send(cmd.ctxAttachResource(id, id));
+  }
+  r.calls.length = 0; // the test renderer's call log is not the device's memory
+  mark('filled');
+  return { contexts: made, limit: DEFAULT_LIMITS.maxContexts, heapKeptBytes: heap() - base, chargedBytes: device.hostBytesUsed };
+}
+
+async function fencesCase(): Promise<object> {
+  const QUEUE = 1024;
+  const r = renderer3d();
+  const { driver, device } = rig(r, 16 << 20, QUEUE);
+  const CONTEXTS = 64;
+  for (let id = 1; id <= CONTEXTS; id++) await driver.send(cmd.ctxCreate(id, `c${id}`, P.VIRTIO_GPU_CAPSET_VIRGL2));
+  const base = heap();
+  mark('baseline');
+  driver.batching = true;
+  const pending: Promise<unknown>[] = [];
+  // Every slot of the control queue holds a fenced SUBMIT_3D on one of the 64 rings of one of the contexts.
+  for (let i = 0; i < QUEUE / 2; i++) {
+    const ctx = 1 + (i % CONTEXTS);
+    const p = driver.trySubmit(0, cmd.submit3d(ctx, new Uint8Array(4)), { fence: true, ctxId: ctx, ringIdx: i % 64 });
+    if (!p) break;
+    pending.push(p.response);
+  }
+  driver.kick(0);
+  mark('filled');
+  r.calls.length = 0;
+  const kept = heap() - base;
+  return { pendingFences: device.pendingCount, queueSize: QUEUE, heapKeptBytes: kept, heapPerPending: kept / Math.max(1, device.pendingCount), chargedBytes: device.hostBytesUsed };
+}
+
+const scenario = process.argv[2];
+const cases: Record<string, () => Promise<object>> = {
+  scattered: () => entriesCase('scattered'),
+  blobs: () => entriesCase('blobs'),
+  huge: hugeCase,
+  contexts: contextsCase,
+  fences: fencesCase,
+};
+if (!cases[scenario]) throw new Error(`scenario ${scenario}? (${Object.keys(cases).join(', ')})`);
+out({ result: await cases[scenario](), quota: DEFAULT_LIMITS.hostMemoryBytes });
+// Stay alive until the parent has read /proc/<pid>/status.
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));
