@@ -16,7 +16,7 @@ import {
 } from '@virtio-gpu/protocol';
 import { Backing } from '../backing.js';
 import { Deferred, NODATA, type Outcome } from '../outcome.js';
-import { BACKING_ENTRY_HOST_BYTES, newResource } from '../resources.js';
+import { newResource } from '../resources.js';
 import { errContextId, errOutOfMemory, errParameter, errResourceId, errUnspec } from '../result.js';
 import type { DeviceState } from '../state.js';
 
@@ -45,9 +45,9 @@ export function createBlob(s: DeviceState, cmd: CmdResourceCreateBlob): Outcome 
   }
   if (cmd.nrEntries > s.limits.maxBackingEntries) return errParameter(`CREATE_BLOB: ${cmd.nrEntries} entries > ${s.limits.maxBackingEntries}`);
   if (!guestBacked && cmd.nrEntries !== 0) return errParameter('CREATE_BLOB: HOST3D blobs take no entries');
-  // Guest entries cost host bookkeeping as ATTACH_BACKING's do (BACKING_ENTRY_HOST_BYTES).
-  const hostBytes = size + (guestBacked ? cmd.entries.length * BACKING_ENTRY_HOST_BYTES : 0);
-  const room = s.resources.canAdd(hostBytes);
+  // Guest entries cost what ATTACH_BACKING's do (Backing.hostBytes); checked from nr_entries
+  // before resolving, charged as resolved.
+  const room = s.resources.canAdd(size + (guestBacked ? Backing.hostBytesFor(cmd.entries.length) : 0));
   if (!room.ok) return room;
   let backing: Backing | null = null;
   if (guestBacked) {
@@ -56,6 +56,9 @@ export function createBlob(s: DeviceState, cmd: CmdResourceCreateBlob): Outcome 
     if (b.value.size < size) return errParameter(`CREATE_BLOB: size ${size} beyond the ${b.value.size} backing bytes`);
     backing = b.value;
   }
+  const hostBytes = size + (backing ? backing.hostBytes : 0);
+  const fits = s.resources.canAdd(hostBytes);
+  if (!fits.ok) return fits;
   const r = s.renderer.createBlob(cmd.resourceId, { ctxId, blobMem: cmd.blobMem, blobFlags: cmd.blobFlags, blobId: cmd.blobId, size, backing });
   if (!r.ok) return r;
   const rec = newResource({
@@ -68,7 +71,7 @@ export function createBlob(s: DeviceState, cmd: CmdResourceCreateBlob): Outcome 
     blob: { blobMem: cmd.blobMem, blobFlags: cmd.blobFlags, blobId: cmd.blobId, size, ctxId },
     hostBytes,
   });
-  rec.backingEntries = guestBacked ? cmd.entries.map((e) => ({ addr: e.addr, length: e.length })) : null;
+  rec.backing = backing;
   s.resources.add(rec);
   return NODATA;
 }

@@ -64,19 +64,24 @@ export function attachBacking(s: DeviceState, cmd: CmdResourceAttachBacking): Ou
   const res = s.resources.get(cmd.resourceId);
   if (!res) return errResourceId(`ATTACH_BACKING: no resource ${cmd.resourceId}`);
   if (res.kind === 'blob') return errParameter('ATTACH_BACKING: blob resources take backing at creation');
-  if (res.backingEntries) return errUnspec(`ATTACH_BACKING: resource ${cmd.resourceId} already has backing`);
+  if (res.backing) return errUnspec(`ATTACH_BACKING: resource ${cmd.resourceId} already has backing`);
   if (cmd.nrEntries > s.limits.maxBackingEntries || cmd.entries.length > s.limits.maxBackingEntries) {
     return errParameter(`ATTACH_BACKING: ${cmd.nrEntries} entries > ${s.limits.maxBackingEntries}`);
   }
-  const charged = s.resources.chargeBacking(res, cmd.entries.length);
-  if (!charged.ok) return charged;
+  // Refuse from nr_entries before resolving anything: a guest must not buy host CPU with
+  // attaches that fail. The charge is then what the resolved backing really keeps.
+  const room = s.resources.fits(Backing.hostBytesFor(cmd.entries.length));
+  if (!room.ok) return room;
   const b = Backing.resolve(s.memory, cmd.entries, s.limits.maxBackingEntries);
-  const r = b.ok ? s.renderer.attachBacking(res.id, b.value) : b;
+  if (!b.ok) return b;
+  const charged = s.resources.chargeBacking(res, b.value.hostBytes);
+  if (!charged.ok) return charged;
+  const r = s.renderer.attachBacking(res.id, b.value);
   if (!r.ok) {
     s.resources.releaseBacking(res);
     return r;
   }
-  res.backingEntries = cmd.entries.map((e) => ({ addr: e.addr, length: e.length }));
+  res.backing = b.value;
   return NODATA;
 }
 
@@ -85,10 +90,10 @@ export function detachBacking(s: DeviceState, cmd: CmdResourceDetachBacking): Ou
   const res = s.resources.get(cmd.resourceId);
   if (!res) return errResourceId(`DETACH_BACKING: no resource ${cmd.resourceId}`);
   if (res.kind === 'blob') return errParameter('DETACH_BACKING: blob resources keep their backing');
-  if (!res.backingEntries) return errUnspec(`DETACH_BACKING: resource ${cmd.resourceId} has no backing`);
+  if (!res.backing) return errUnspec(`DETACH_BACKING: resource ${cmd.resourceId} has no backing`);
   s.renderer.detachBacking(res.id);
   s.resources.releaseBacking(res);
-  res.backingEntries = null;
+  res.backing = null;
   return NODATA;
 }
 
