@@ -9,7 +9,7 @@ import * as P from '@virtio-gpu/protocol';
 import type { GuestRam } from '@virtio-gpu/guest';
 import { DriverSplitRing } from '@virtio-gpu/virtqueue';
 
-/** Bytes of request and response area per queue. */
+/** Bytes of request and response area per queue, by default. */
 const AREA = 160 * 1024;
 
 interface Out {
@@ -23,16 +23,20 @@ class FuzzQueue {
   readonly area: number;
   private bump = 0;
 
-  constructor(ram: GuestRam, size: number) {
+  constructor(
+    ram: GuestRam,
+    size: number,
+    readonly areaBytes: number,
+  ) {
     this.ring = DriverSplitRing.allocate(ram, size, true);
-    this.area = ram.alloc(AREA);
+    this.area = ram.alloc(areaBytes);
   }
 
   /** Space for `n` bytes in the area, 8-aligned; the area is reused once nothing is out. */
   take(n: number): number {
     if (this.out.size === 0) this.bump = 0;
     const at = (this.bump + 7) & ~7;
-    if (at + n > AREA) return -1;
+    if (at + n > this.areaBytes) return -1;
     this.bump = at + n;
     return this.area + at;
   }
@@ -49,12 +53,15 @@ export class FuzzDriver {
   /** Answers received, by response type. */
   readonly answers = new Map<number, number>();
   answered = 0;
+  /** When set, every returned chain in order: queue, head, used length, response type (-1: under 4 bytes). */
+  trace: { qi: number; head: number; len: number; type: number; respAt: number }[] | null = null;
 
   constructor(
     readonly ram: GuestRam,
     queueSize: number,
+    areaBytes = AREA,
   ) {
-    this.queues = [new FuzzQueue(ram, queueSize), new FuzzQueue(ram, queueSize)];
+    this.queues = [new FuzzQueue(ram, queueSize, areaBytes), new FuzzQueue(ram, queueSize, areaBytes)];
   }
 
   /** Chains the device has not returned. */
@@ -92,6 +99,10 @@ export class FuzzDriver {
         q.out.delete(head);
         const len = q.ring.lastUsedLength;
         if (len > o.respLen) throw new Error(`device wrote ${len} bytes into ${o.respLen} writable`);
+        if (this.trace) {
+          const type = len >= 4 ? new DataView(this.ram.bytes(o.respAt, 4).slice().buffer).getUint32(0, true) : -1;
+          this.trace.push({ qi, head, len, type, respAt: o.respAt });
+        }
         if (o.respLen >= P.CtrlHdr.SIZE) {
           if (len < P.CtrlHdr.SIZE) throw new Error(`device answered ${len} bytes with ${o.respLen} writable`);
           const type = new DataView(this.ram.bytes(o.respAt, 4).slice().buffer).getUint32(0, true);
