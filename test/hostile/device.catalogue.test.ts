@@ -365,12 +365,18 @@ const resourceCases: Case[] = [
       const l = r.driver.queues[0].ring.layout;
       expect(r.type(cmd2d(1, 16, 16))).toBe(OK);
       expect(r.type(attach(1, [{ addr: BigInt(l.descAddr), length: 1024 }]))).toBe(OK);
-      expect(r.type({ type: T.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D, hdr: hdr(T.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D), r: { x: 0, y: 0, width: 16, height: 16 }, offset: 0n, resourceId: 1, padding: 0 } as P.Command)).toBe(OK);
-      // What the transfer copied is the descriptor table as it was: descriptor 0's address.
+      // Place the transfer, then note the table as the device will read it (the transfer's own chain included).
+      expect(r.driver.submit(0, enc({ type: T.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D, hdr: hdr(T.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D), r: { x: 0, y: 0, width: 16, height: 16 }, offset: 0n, resourceId: 1, padding: 0 } as P.Command), 64)).toBe(true);
+      const table = r.ram.bytes(l.descAddr, 1024).slice();
+      r.device.notify(0);
+      expect(r.driver.trace!.at(-1)!.type).toBe(OK);
       expect(r.type({ type: T.VIRTIO_GPU_CMD_SET_SCANOUT, hdr: hdr(T.VIRTIO_GPU_CMD_SET_SCANOUT), r: { x: 0, y: 0, width: 16, height: 16 }, scanoutId: 0, resourceId: 1 } as P.Command)).toBe(OK);
       const px = new Uint8Array(16 * 16 * 4);
       expect(r.device.readScanout(0, { x: 0, y: 0, width: 16, height: 16 }, px, 64)).toBe(true);
-      expect(px.length).toBe(1024);
+      // B8G8R8A8 in memory reads back as RGBA8: the resource holds the table's bytes.
+      const want = new Uint8Array(1024);
+      for (let i = 0; i < 1024; i += 4) want.set([table[i + 2], table[i + 1], table[i], table[i + 3]], i);
+      expect(px).toEqual(want);
       expect(r.type(unref(1))).toBe(OK);
     },
   },
