@@ -241,15 +241,16 @@ function packedSeeds(): [string, Uint8Array][] {
   const WRITE = 2;
   const INDIRECT = 4;
   const img = new RingImage();
-  // size 8, first lap (wrap counter 1: AVAIL set, USED clear): a two-descriptor chain, an indirect one.
-  img.desc(0x1000, 0, 0x4000, 24, AVAIL | NEXT, 0);
-  img.desc(0x1000, 1, 0x4100, 1536, AVAIL | WRITE, 0);
-  img.dv.setUint16(img.at(0x1000 + 16) + 14, 0, true); // buffer id 0 in the last descriptor
-  img.desc(0x1000, 2, 0x5000, 48, AVAIL | INDIRECT, 0);
-  img.dv.setUint16(img.at(0x1000 + 32) + 14, 1, true); // id 1
-  img.desc(0x5000, 0, 0x5100, 40, 0, 0);
-  img.desc(0x5000, 1, 0x7ff0, 32, 0, 0);
-  img.desc(0x5000, 2, 0x5300, 24, WRITE, 0);
+  // struct pvirtq_desc is addr, len, id, flags: id at 12 and flags at 14 (the split layout's flags/next swapped).
+  const pdesc = (table: number, i: number, gpa: number, len: number, flags: number, id: number) => img.desc(table, i, gpa, len, id, flags);
+  // size 8, first lap (wrap counter 1: AVAIL set, USED clear): a two-descriptor chain (buffer id
+  // in its last descriptor), then an indirect one whose table crosses the region boundary.
+  pdesc(0x1000, 0, 0x4000, 24, AVAIL | NEXT, 0);
+  pdesc(0x1000, 1, 0x4100, 1536, AVAIL | WRITE, 0);
+  pdesc(0x1000, 2, 0x5000, 48, AVAIL | INDIRECT, 1);
+  pdesc(0x5000, 0, 0x5100, 40, 0, 0);
+  pdesc(0x5000, 1, 0x7ff0, 32, 0, 0);
+  pdesc(0x5000, 2, 0x5300, 24, WRITE, 0);
   return [['ring-direct-and-indirect', img.seed(7, [0x00, 0x41, 0x01, 0x85, 0x01, 0x40])]];
 }
 

@@ -3,9 +3,12 @@
  * with its seed corpus, one after the other, and prints coverage growth. See docs/fuzzing.md.
  *
  *   --time S        seconds per target (default 60)
+ *   --ci            CI's bounded run: CI_FUZZ_SECONDS (150) shared by all targets, committed
+ *                   corpora only
  *   --runs N        stop a target after N runs
  *   --seed N        mutator seed (default: from the clock; printed)
  *   --no-feedback   unguided baseline: mutate the seeds only, keep nothing (for comparisons)
+ *   --no-seeds      start from one zero byte instead of the corpora (for comparisons)
  *   --merge         minimise: keep the fewest inputs giving every feature, write them to
  *                   test/fuzz/corpus/TARGET (named seeds stay)
  *   --timeout S     a run that takes longer is a hang finding (default 10)
@@ -34,10 +37,15 @@ interface Options {
   timeoutS: number;
   rssMb: number;
   json: string | null;
+  ci: boolean;
+  seeds: boolean;
 }
 
+/** The whole fuzz step in CI, shared by the targets (docs/fuzzing.md). */
+const CI_FUZZ_SECONDS = 150;
+
 function parseArgs(argv: string[]): Options {
-  const o: Options = { targets: [], timeS: 60, runs: Number.MAX_SAFE_INTEGER, seed: Date.now() >>> 0, feedback: true, merge: false, timeoutS: 10, rssMb: 1024, json: null };
+  const o: Options = { targets: [], timeS: 60, runs: Number.MAX_SAFE_INTEGER, seed: Date.now() >>> 0, feedback: true, merge: false, timeoutS: 10, rssMb: 1024, json: null, ci: false, seeds: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -49,6 +57,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--runs') o.runs = num();
     else if (a === '--seed') o.seed = num() >>> 0;
     else if (a === '--no-feedback') o.feedback = false;
+    else if (a === '--ci') o.ci = true;
+    else if (a === '--no-seeds') o.seeds = false;
     else if (a === '--merge') o.merge = true;
     else if (a === '--timeout') o.timeoutS = num();
     else if (a === '--rss') o.rssMb = num();
@@ -59,6 +69,7 @@ function parseArgs(argv: string[]): Options {
     else o.targets.push(a);
   }
   if (o.targets.length === 0) o.targets = Object.keys(TARGETS);
+  if (o.ci) o.timeS = Math.floor(CI_FUZZ_SECONDS / o.targets.length);
   return o;
 }
 
@@ -75,8 +86,9 @@ function readDir(dir: string): { name: string; data: Uint8Array }[] {
 }
 
 /** The committed seeds and regressions of a target, then what earlier local runs found. */
-function seedsOf(target: string): { name: string; data: Uint8Array; dir: string }[] {
-  const dirs = [join(FUZZ_DIR, 'corpus', target), join(FUZZ_DIR, 'regressions', target), join(BUILD_DIR, 'corpus', target)];
+function seedsOf(target: string, committedOnly: boolean): { name: string; data: Uint8Array; dir: string }[] {
+  const dirs = [join(FUZZ_DIR, 'corpus', target), join(FUZZ_DIR, 'regressions', target)];
+  if (!committedOnly) dirs.push(join(BUILD_DIR, 'corpus', target));
   return dirs.flatMap((dir) => readDir(dir).map((f) => ({ ...f, dir })));
 }
 
@@ -90,7 +102,7 @@ interface Summary {
 
 async function fuzzOne(o: Options, target: string, workerPath: string): Promise<Summary> {
   const targetPath = await buildInstrumented(join(FUZZ_DIR, TARGETS[target]));
-  const seeds = seedsOf(target);
+  const seeds = o.seeds ? seedsOf(target, o.ci) : [];
   const current = new SharedArrayBuffer(CURRENT_HEADER_BYTES + (1 << 20));
   const cfg: WorkerConfig = {
     targetName: target,
