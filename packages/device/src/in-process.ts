@@ -70,7 +70,10 @@ export class InProcessGpu {
     this.regions = opts.regions ?? [{ gpa: IN_PROCESS_RAM_BASE, bytes: opts.ramBytes ?? 256 << 20 }];
     this.ram = new GuestRam({ regions: [...this.regions] });
     // Kicks go to whichever device is current, so a restore can swap the device under the driver.
-    this.driver = new GpuDriver({ ram: this.ram, transport: { notify: (q) => this.device.notify(q === 1 ? 1 : 0) }, queueSize: opts.queueSize ?? 256, eventIdx: opts.eventIdx });
+    const notify = (q: number): void => {
+      if (q === 0 || q === 1) this.device.notify(q);
+    };
+    this.driver = new GpuDriver({ ram: this.ram, transport: { notify }, queueSize: opts.queueSize ?? 256, eventIdx: opts.eventIdx });
     this.current = this.build(opts, undefined);
     this.device.negotiate(opts.features ?? this.device.features);
   }

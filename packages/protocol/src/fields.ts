@@ -23,12 +23,11 @@ export function fields<L extends Readonly<Record<string, number>>>(layout: L, ki
 }
 
 /**
- * A decoded struct seen as a record of its fields, for the generic codecs. The tables only pair a
- * struct's type with its own field list, so every name read here exists on the value.
+ * A decoded struct seen as a record of its fields, for the generic codecs: the one cast of the
+ * tables. They only pair a struct's type with its own field list, so every name used exists.
  */
-type Record_ = Record<string, unknown>;
-function rec(v: object): Record_ {
-  return v as Record_;
+function rec(v: object): Record<string, unknown> {
+  return v as Record<string, unknown>;
 }
 
 /** `capsetMaxVersion` -> `capset_max_version`. */
