@@ -3,40 +3,8 @@
  * means its protocol table entry (protocol/src/commands-*.ts), its handler (handlers/), and its
  * case here. The switch on `cmd.type` narrows the command for its handler: no casts.
  */
-import {
-  CONTROLQ,
-  VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE,
-  VIRTIO_GPU_CMD_CTX_CREATE,
-  VIRTIO_GPU_CMD_CTX_DESTROY,
-  VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE,
-  VIRTIO_GPU_CMD_GET_CAPSET,
-  VIRTIO_GPU_CMD_GET_CAPSET_INFO,
-  VIRTIO_GPU_CMD_GET_DISPLAY_INFO,
-  VIRTIO_GPU_CMD_GET_EDID,
-  VIRTIO_GPU_CMD_MOVE_CURSOR,
-  VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID,
-  VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING,
-  VIRTIO_GPU_CMD_RESOURCE_CREATE_2D,
-  VIRTIO_GPU_CMD_RESOURCE_CREATE_3D,
-  VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB,
-  VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING,
-  VIRTIO_GPU_CMD_RESOURCE_FLUSH,
-  VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB,
-  VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB,
-  VIRTIO_GPU_CMD_RESOURCE_UNREF,
-  VIRTIO_GPU_CMD_SET_SCANOUT,
-  VIRTIO_GPU_CMD_SET_SCANOUT_BLOB,
-  VIRTIO_GPU_CMD_SUBMIT_3D,
-  VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D,
-  VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D,
-  VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D,
-  VIRTIO_GPU_CMD_UPDATE_CURSOR,
-  VIRTIO_GPU_F_CONTEXT_INIT,
-  VIRTIO_GPU_FLAG_FENCE,
-  VIRTIO_GPU_FLAG_INFO_RING_IDX,
-  type Command,
-  type CtrlHdr,
-} from '@virtio-gpu/protocol';
+import * as P from '@virtio-gpu/protocol';
+import type { Command, CtrlHdr } from '@virtio-gpu/protocol';
 import { MAX_RINGS } from './fences.js';
 import { createBlob, mapBlob, unmapBlob } from './handlers/blob.js';
 import { capset, capsetInfo } from './handlers/capset.js';
@@ -59,15 +27,15 @@ export interface DispatchHooks {
 
 /** Runs `cmd`, which came on queue `qi`, through its handler. */
 export function dispatch(s: DeviceState, qi: 0 | 1, cmd: Command, hooks: DispatchHooks): Outcome {
-  return qi === CONTROLQ ? control(s, cmd, hooks) : cursorQueue(s, cmd);
+  return qi === P.CONTROLQ ? control(s, cmd, hooks) : cursorQueue(s, cmd);
 }
 
 /** Fence fields that must be valid before the command runs (§5.7.6.7, CONTEXT_INIT). */
 function checkFence(s: DeviceState, hdr: CtrlHdr): Failure | null {
-  if ((hdr.flags & VIRTIO_GPU_FLAG_FENCE) === 0 || (hdr.flags & VIRTIO_GPU_FLAG_INFO_RING_IDX) === 0) return null;
-  if (!s.has(VIRTIO_GPU_F_CONTEXT_INIT)) return errParameter('INFO_RING_IDX without VIRTIO_GPU_F_CONTEXT_INIT');
+  if ((hdr.flags & P.VIRTIO_GPU_FLAG_FENCE) === 0 || (hdr.flags & P.VIRTIO_GPU_FLAG_INFO_RING_IDX) === 0) return null;
+  if (!s.has(P.VIRTIO_GPU_F_CONTEXT_INIT)) return errParameter('INFO_RING_IDX without VIRTIO_GPU_F_CONTEXT_INIT');
   if (hdr.ringIdx >= MAX_RINGS) return errParameter(`ring_idx ${hdr.ringIdx} >= ${MAX_RINGS}`);
-  if (hdr.type !== VIRTIO_GPU_CMD_CTX_CREATE && !s.contexts.get(hdr.ctxId)) return errContextId(`fence ring of unknown context ${hdr.ctxId}`);
+  if (hdr.type !== P.VIRTIO_GPU_CMD_CTX_CREATE && !s.contexts.get(hdr.ctxId)) return errContextId(`fence ring of unknown context ${hdr.ctxId}`);
   return null;
 }
 
@@ -75,52 +43,52 @@ function control(s: DeviceState, cmd: Command, hooks: DispatchHooks): Outcome {
   const bad = checkFence(s, cmd.hdr);
   if (bad) return bad;
   switch (cmd.type) {
-    case VIRTIO_GPU_CMD_RESOURCE_FLUSH:
+    case P.VIRTIO_GPU_CMD_RESOURCE_FLUSH:
       return flush(s, cmd);
-    case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D:
+    case P.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D:
       return transferToHost2d(s, cmd);
-    case VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
+    case P.VIRTIO_GPU_CMD_GET_DISPLAY_INFO:
       return getDisplayInfo(s);
-    case VIRTIO_GPU_CMD_RESOURCE_CREATE_2D:
+    case P.VIRTIO_GPU_CMD_RESOURCE_CREATE_2D:
       return create2d(s, cmd);
-    case VIRTIO_GPU_CMD_RESOURCE_UNREF:
+    case P.VIRTIO_GPU_CMD_RESOURCE_UNREF:
       return unref(s, cmd);
-    case VIRTIO_GPU_CMD_SET_SCANOUT:
+    case P.VIRTIO_GPU_CMD_SET_SCANOUT:
       return setScanout(s, cmd);
-    case VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING:
+    case P.VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING:
       return attachBacking(s, cmd);
-    case VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING:
+    case P.VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING:
       return detachBacking(s, cmd);
-    case VIRTIO_GPU_CMD_GET_CAPSET_INFO:
+    case P.VIRTIO_GPU_CMD_GET_CAPSET_INFO:
       return capsetInfo(s, cmd);
-    case VIRTIO_GPU_CMD_GET_CAPSET:
+    case P.VIRTIO_GPU_CMD_GET_CAPSET:
       return capset(s, cmd);
-    case VIRTIO_GPU_CMD_GET_EDID:
+    case P.VIRTIO_GPU_CMD_GET_EDID:
       return getEdid(s, cmd);
-    case VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
+    case P.VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID:
       return assignUuid(s, cmd);
-    case VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB:
+    case P.VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB:
       return createBlob(s, cmd);
-    case VIRTIO_GPU_CMD_SET_SCANOUT_BLOB:
+    case P.VIRTIO_GPU_CMD_SET_SCANOUT_BLOB:
       return setScanoutBlob(s, cmd);
-    case VIRTIO_GPU_CMD_CTX_CREATE:
+    case P.VIRTIO_GPU_CMD_CTX_CREATE:
       return ctxCreate(s, cmd);
-    case VIRTIO_GPU_CMD_CTX_DESTROY:
+    case P.VIRTIO_GPU_CMD_CTX_DESTROY:
       return ctxDestroy(s, cmd, hooks.dropContextFences);
-    case VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
+    case P.VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE:
       return ctxResource(s, cmd, true);
-    case VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
+    case P.VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE:
       return ctxResource(s, cmd, false);
-    case VIRTIO_GPU_CMD_RESOURCE_CREATE_3D:
+    case P.VIRTIO_GPU_CMD_RESOURCE_CREATE_3D:
       return create3d(s, cmd);
-    case VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
-    case VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
+    case P.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D:
+    case P.VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D:
       return transfer3d(s, cmd);
-    case VIRTIO_GPU_CMD_SUBMIT_3D:
+    case P.VIRTIO_GPU_CMD_SUBMIT_3D:
       return submit3d(s, cmd);
-    case VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB:
+    case P.VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB:
       return mapBlob(s, cmd);
-    case VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
+    case P.VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB:
       return unmapBlob(s, cmd);
     default:
       return errUnspec(`command 0x${cmd.type.toString(16)} is not for the control queue`);
@@ -128,6 +96,6 @@ function control(s: DeviceState, cmd: Command, hooks: DispatchHooks): Outcome {
 }
 
 function cursorQueue(s: DeviceState, cmd: Command): Outcome {
-  if (cmd.type === VIRTIO_GPU_CMD_UPDATE_CURSOR || cmd.type === VIRTIO_GPU_CMD_MOVE_CURSOR) return cursor(s, cmd);
+  if (cmd.type === P.VIRTIO_GPU_CMD_UPDATE_CURSOR || cmd.type === P.VIRTIO_GPU_CMD_MOVE_CURSOR) return cursor(s, cmd);
   return errUnspec(`command 0x${cmd.type.toString(16)} is not for the cursor queue`);
 }

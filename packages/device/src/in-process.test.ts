@@ -16,6 +16,12 @@ describe('createInProcessGpu', () => {
     expect(r.type).toBe(P.VIRTIO_GPU_RESP_OK_DISPLAY_INFO);
   });
 
+  it('sharedRam -> guest RAM in SharedArrayBuffers', () => {
+    const gpu = createInProcessGpu({ ramBytes: 1 << 20, sharedRam: true, queueSize: 16 });
+    expect(gpu.ram.bytes(IN_PROCESS_RAM_BASE, 16).buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(createInProcessGpu({ ramBytes: 1 << 20, queueSize: 16 }).ram.bytes(IN_PROCESS_RAM_BASE, 16).buffer).toBeInstanceOf(ArrayBuffer);
+  });
+
   it('options reach the device, the driver and the rings: regions, queue size, features, limits, sink, interrupts', async () => {
     const sink = new RecordingSink();
     const interrupts: string[] = [];

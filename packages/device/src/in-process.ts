@@ -22,6 +22,8 @@ export interface InProcessGpuOptions extends Partial<Omit<VirtioGpuDeviceOptions
   regions?: RamRegionSpec[];
   /** Bytes of the default single region. Default 256 MiB. */
   ramBytes?: number;
+  /** Guest RAM in SharedArrayBuffers (a renderer that maps guest memory needs memory that cannot move). */
+  sharedRam?: boolean;
   /** Descriptors per queue. Default 256. */
   queueSize?: number;
   /** Negotiate VIRTIO_F_EVENT_IDX on the rings. Default true. */
@@ -68,9 +70,12 @@ export class InProcessGpu {
   constructor(opts: InProcessGpuOptions = {}) {
     this.options = opts;
     this.regions = opts.regions ?? [{ gpa: IN_PROCESS_RAM_BASE, bytes: opts.ramBytes ?? 256 << 20 }];
-    this.ram = new GuestRam({ regions: [...this.regions] });
+    this.ram = new GuestRam({ regions: [...this.regions], shared: opts.sharedRam ?? false });
     // Kicks go to whichever device is current, so a restore can swap the device under the driver.
-    this.driver = new GpuDriver({ ram: this.ram, transport: { notify: (q) => this.device.notify(q === 1 ? 1 : 0) }, queueSize: opts.queueSize ?? 256, eventIdx: opts.eventIdx });
+    const notify = (q: number): void => {
+      if (q === 0 || q === 1) this.device.notify(q);
+    };
+    this.driver = new GpuDriver({ ram: this.ram, transport: { notify }, queueSize: opts.queueSize ?? 256, eventIdx: opts.eventIdx });
     this.current = this.build(opts, undefined);
     this.device.negotiate(opts.features ?? this.device.features);
   }

@@ -16,20 +16,7 @@ export {
   type InProcessSnapshot,
   type RestoreInto,
 } from './in-process.js';
-export type {
-  BlobArgs,
-  BlobMapping,
-  CapsetInfo,
-  Fence,
-  FenceHandler,
-  FenceTimeline,
-  Renderer,
-  RendererCapabilities,
-  Resource2dArgs,
-  Resource3dArgs,
-  ScanoutLayout,
-  Transfer3d,
-} from './renderer.js';
+export type * from './renderer.js';
 export { Renderer2D, type Renderer2DSnapshot } from './renderer-2d.js';
 export { BACKING_FIXED_HOST_BYTES, Backing, RUN_HOST_BYTES } from './backing.js';
 export type { HostVisibleRegion } from './blob.js';

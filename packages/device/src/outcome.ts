@@ -36,6 +36,22 @@ export class Deferred {
   }
 }
 
+/**
+ * OK_NODATA once `start` calls its `done`: at once (NODATA) when it does so before returning,
+ * else a Deferred that settles then. For handlers whose work waits for the host-visible region.
+ */
+export function nodataWhenDone(start: (done: () => void) => void): ResponseBody | Deferred {
+  let sync = true;
+  let finished = false;
+  const d = new Deferred();
+  start(() => {
+    finished = true;
+    if (!sync) d.resolve(NODATA);
+  });
+  sync = false;
+  return finished ? NODATA : d;
+}
+
 /** A handler's result. */
 export type Outcome = ResponseBody | Failure | Deferred;
 

@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as C from './constants.js';
 import { COMMAND_SPECS, commandSlot, commandSpec } from './command-table.js';
 import { decodeCommand, decodeResponse } from './decode.js';
 import { commandSize, encodeCommand, encodeReply, encodeReplyHeader } from './encode.js';
+import { fieldsJson, readFields } from './fields.js';
 import { RESPONSE_SPECS } from './responses.js';
 import { SAMPLE_COMMANDS, SAMPLE_RESPONSES, hdr } from './test-fixtures.js';
 import { responseHdr } from './wire.js';
@@ -25,6 +27,21 @@ describe('command table', () => {
       const dec = decodeCommand(bytes);
       expect(dec.ok && Object.keys(dec.cmd)).toEqual(Object.keys(fresh));
     }
+  });
+
+  it('every entry reads exactly its field list: hand-written readers agree with the generic one on random bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1200, maxLength: 1200 }), (bytes) => {
+        for (const spec of COMMAND_SPECS) {
+          const hand = spec.create(hdr(spec.type));
+          spec.fill(hand, bytes, 0, bytes.length);
+          const generic = spec.create(hdr(spec.type));
+          readFields(generic, spec.fields, bytes, 0);
+          expect(fieldsJson(hand, spec.fields), `0x${spec.type.toString(16)}`).toEqual(fieldsJson(generic, spec.fields));
+        }
+      }),
+      { numRuns: 50, seed: 7 },
+    );
   });
 
   it('one spec per response type', () => {

@@ -38,6 +38,27 @@ function room(out: Uint8Array, offset: number, size: number): void {
   }
 }
 
+/**
+ * A table entry's struct: the header (`hdr` as given, or with `reply` the response header the
+ * command header `hdr` gives), then `value`'s fields; checks the room first.
+ */
+function encodeAt<V>(
+  spec: { size: number; extra(v: V): number; encode(v: V, out: Uint8Array, at: number): void },
+  value: V,
+  type: number,
+  hdr: CtrlHdr,
+  reply: boolean,
+  out: Uint8Array,
+  offset: number,
+): number {
+  const size = spec.size + spec.extra(value);
+  room(out, offset, size);
+  if (reply) writeResponseHdr(out, offset, type, hdr);
+  else writeHdr(out, offset, type, hdr);
+  spec.encode(value, out, offset);
+  return size;
+}
+
 /** Bytes encodeCommand writes for `cmd`: the struct plus mem entries or SUBMIT_3D data. */
 export function commandSize(cmd: Command): number {
   const spec = cmdSpec(cmd);
@@ -49,12 +70,7 @@ export function commandSize(cmd: Command): number {
  * Throws RangeError when `out` is too small or a value does not fit (see the module comment).
  */
 export function encodeCommand(cmd: Command, out: Uint8Array, offset = 0): number {
-  const spec = cmdSpec(cmd);
-  const size = spec.size + spec.extra(cmd);
-  room(out, offset, size);
-  writeHdr(out, offset, cmd.type, cmd.hdr);
-  spec.encode(cmd, out, offset);
-  return size;
+  return encodeAt(cmdSpec(cmd), cmd, cmd.type, cmd.hdr, false, out, offset);
 }
 
 /** Bytes encodeResponse (or encodeReply) writes for `resp` (its header is not needed). */
@@ -69,12 +85,7 @@ export function responseSize(resp: ResponseBody): number {
  * The device answers with the largest response that fits (STYLE.md): check responseSize first.
  */
 export function encodeResponse(resp: Response, out: Uint8Array, offset = 0): number {
-  const spec = respSpec(resp);
-  const size = spec.size + spec.extra(resp);
-  room(out, offset, size);
-  writeHdr(out, offset, resp.type, resp.hdr);
-  spec.encode(resp, out, offset);
-  return size;
+  return encodeAt<ResponseBody>(respSpec(resp), resp, resp.type, resp.hdr, false, out, offset);
 }
 
 /**
@@ -84,12 +95,7 @@ export function encodeResponse(resp: Response, out: Uint8Array, offset = 0): num
  * encodeResponse.
  */
 export function encodeReply(reply: ResponseBody, cmdHdr: CtrlHdr, out: Uint8Array, offset = 0): number {
-  const spec = respSpec(reply);
-  const size = spec.size + spec.extra(reply);
-  room(out, offset, size);
-  writeResponseHdr(out, offset, reply.type, cmdHdr);
-  spec.encode(reply, out, offset);
-  return size;
+  return encodeAt(respSpec(reply), reply, reply.type, cmdHdr, true, out, offset);
 }
 
 /**

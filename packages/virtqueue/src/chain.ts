@@ -7,6 +7,7 @@
  */
 
 import type { GuestMemory } from './guest-memory.js';
+import { gatherParts, scatterParts } from './parts.js';
 import type { Chain, ChainReader, ChainWriter } from './virtqueue.js';
 
 const INITIAL_CAPACITY = 4;
@@ -131,16 +132,7 @@ function copyOut(mem: GuestMemory, gpa: number, dst: Uint8Array): void {
     dst.set(v);
     return;
   }
-  const parts = mem.slices(gpa, dst.length);
-  if (parts === null) {
-    dst.fill(0);
-    return;
-  }
-  let at = 0;
-  for (const p of parts) {
-    dst.set(p, at);
-    at += p.length;
-  }
+  if (!gatherParts(mem.slices(gpa, dst.length), dst)) dst.fill(0);
 }
 
 /** Copies src into guest bytes at gpa (dropped if memory vanished since pop). */
@@ -154,13 +146,7 @@ function copyIn(mem: GuestMemory, gpa: number, src: Uint8Array): void {
     v.set(src);
     return;
   }
-  const parts = mem.slices(gpa, src.length);
-  if (parts === null) return;
-  let at = 0;
-  for (const p of parts) {
-    p.set(src.subarray(at, at + p.length));
-    at += p.length;
-  }
+  scatterParts(mem.slices(gpa, src.length), src);
 }
 
 /** Sequential reader over a chain's device-readable buffers (scatter-gather). */

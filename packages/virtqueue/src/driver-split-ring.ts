@@ -4,19 +4,7 @@
  * benchmarks and every test that needs a guest build their rings with it.
  */
 import { type GuestMemory, writeU16, writeU32, writeU64 } from './guest-memory.js';
-import {
-  VIRTQ_AVAIL_F_NO_INTERRUPT,
-  VIRTQ_DESC_F_INDIRECT,
-  VIRTQ_DESC_F_NEXT,
-  VIRTQ_DESC_F_WRITE,
-  VIRTQ_MAX_SIZE,
-  VIRTQ_USED_F_NO_NOTIFY,
-  VirtqAvail,
-  VirtqDesc,
-  VirtqUsed,
-  VirtqUsedElem,
-  vringNeedEvent,
-} from './virtio-ring.js';
+import * as R from './virtio-ring.js';
 
 /** One buffer of a chain: guest address, length, and whether the device writes it. */
 export interface ChainBuffer {
@@ -66,12 +54,12 @@ function viewOf(mem: GuestMemory, gpa: number, len: number, what: string): DataV
 export class DriverSplitRing {
   /** Bytes a contiguous ring of `size` entries takes: table, avail ring, used ring 4-aligned after it. */
   static bytes(size: number): number {
-    return DriverSplitRing.usedOffset(size) + VirtqUsed.size(size);
+    return DriverSplitRing.usedOffset(size) + R.VirtqUsed.size(size);
   }
 
   /** The layout of a contiguous ring at `base` (16-byte aligned, §2.7's alignment table). */
   static layoutAt(base: number, size: number, eventIdx: boolean): SplitRingLayout {
-    return { size, descAddr: base, availAddr: base + VirtqDesc.SIZE * size, usedAddr: base + DriverSplitRing.usedOffset(size), eventIdx };
+    return { size, descAddr: base, availAddr: base + R.VirtqDesc.SIZE * size, usedAddr: base + DriverSplitRing.usedOffset(size), eventIdx };
   }
 
   /** A ring of `size` entries in fresh, zeroed memory from `ram`. */
@@ -86,11 +74,11 @@ export class DriverSplitRing {
   }
 
   private static usedOffset(size: number): number {
-    return (VirtqDesc.SIZE * size + VirtqAvail.size(size) + VirtqUsed.ALIGN - 1) & ~(VirtqUsed.ALIGN - 1);
+    return (R.VirtqDesc.SIZE * size + R.VirtqAvail.size(size) + R.VirtqUsed.ALIGN - 1) & ~(R.VirtqUsed.ALIGN - 1);
   }
 
   private static validSize(size: number): boolean {
-    return Number.isInteger(size) && size >= 1 && size <= VIRTQ_MAX_SIZE && (size & (size - 1)) === 0;
+    return Number.isInteger(size) && size >= 1 && size <= R.VIRTQ_MAX_SIZE && (size & (size - 1)) === 0;
   }
 
   /** Where the ring lives: configure the device side (SplitQueue) with this. */
@@ -123,9 +111,9 @@ export class DriverSplitRing {
     if (!DriverSplitRing.validSize(size)) throw new RangeError(`queue size ${size}`);
     this.mem = mem;
     this.layout = { size, descAddr: layout.descAddr, availAddr: layout.availAddr, usedAddr: layout.usedAddr, eventIdx: layout.eventIdx };
-    this.desc = viewOf(mem, layout.descAddr, VirtqDesc.SIZE * size, 'descriptor table');
-    this.avail = viewOf(mem, layout.availAddr, VirtqAvail.size(size), 'available ring');
-    this.used = viewOf(mem, layout.usedAddr, VirtqUsed.size(size), 'used ring');
+    this.desc = viewOf(mem, layout.descAddr, R.VirtqDesc.SIZE * size, 'descriptor table');
+    this.avail = viewOf(mem, layout.availAddr, R.VirtqAvail.size(size), 'available ring');
+    this.used = viewOf(mem, layout.usedAddr, R.VirtqUsed.size(size), 'used ring');
     this.next = new Uint16Array(size);
     for (let i = 0; i < size; i++) this.next[i] = (i + 1) % size;
     this.freeCount = size;
@@ -153,13 +141,13 @@ export class DriverSplitRing {
       const b = buffers[i];
       const nextD = next[d];
       const more = i + 1 < n;
-      this.putDesc(d, b.gpa, b.length, (b.write ? VIRTQ_DESC_F_WRITE : 0) | (more ? VIRTQ_DESC_F_NEXT : 0), more ? nextD : 0);
+      this.putDesc(d, b.gpa, b.length, (b.write ? R.VIRTQ_DESC_F_WRITE : 0) | (more ? R.VIRTQ_DESC_F_NEXT : 0), more ? nextD : 0);
       if (more) d = nextD;
       else this.freeHead = nextD;
     }
     this.freeCount -= n;
     this.chainLen[head] = n;
-    this.avail.setUint16(VirtqAvail.ring + 2 * (this.availIdx & this.mask), head, true);
+    this.avail.setUint16(R.VirtqAvail.ring + 2 * (this.availIdx & this.mask), head, true);
     this.availIdx = (this.availIdx + 1) & 0xffff;
     return head;
   }
@@ -172,17 +160,17 @@ export class DriverSplitRing {
     if (buffers.length === 0 || this.freeCount === 0) return -1;
     buffers.forEach((b, i) => {
       const more = i + 1 < buffers.length;
-      this.writeDesc(i, b.gpa, b.length, (b.write ? VIRTQ_DESC_F_WRITE : 0) | (more ? VIRTQ_DESC_F_NEXT : 0), more ? i + 1 : 0, table);
+      this.writeDesc(i, b.gpa, b.length, (b.write ? R.VIRTQ_DESC_F_WRITE : 0) | (more ? R.VIRTQ_DESC_F_NEXT : 0), more ? i + 1 : 0, table);
     });
-    const head = this.add([{ gpa: table, length: VirtqDesc.SIZE * buffers.length, write: false }]);
-    if (head >= 0) this.desc.setUint16(VirtqDesc.SIZE * head + VirtqDesc.flags, VIRTQ_DESC_F_INDIRECT, true);
+    const head = this.add([{ gpa: table, length: R.VirtqDesc.SIZE * buffers.length, write: false }]);
+    if (head >= 0) this.desc.setUint16(R.VirtqDesc.SIZE * head + R.VirtqDesc.flags, R.VIRTQ_DESC_F_INDIRECT, true);
     return head;
   }
 
   /** Makes added chains visible to the device (writes avail idx); `idx` sets it to any value. */
   publish(idx?: number): void {
     if (idx !== undefined) this.availIdx = idx & 0xffff;
-    this.avail.setUint16(VirtqAvail.idx, this.availIdx, true);
+    this.avail.setUint16(R.VirtqAvail.idx, this.availIdx, true);
   }
 
   /** Whether the device wants a notification for what was published since the last kick (§2.7.10). */
@@ -190,8 +178,8 @@ export class DriverSplitRing {
     const old = this.kickedIdx;
     const cur = this.availIdx;
     this.kickedIdx = cur;
-    if (this.layout.eventIdx) return vringNeedEvent(this.availEvent(), cur, old);
-    return (this.usedFlags() & VIRTQ_USED_F_NO_NOTIFY) === 0;
+    if (this.layout.eventIdx) return R.vringNeedEvent(this.availEvent(), cur, old);
+    return (this.usedFlags() & R.VIRTQ_USED_F_NO_NOTIFY) === 0;
   }
 
   /** Takes the next used element, returning its descriptors to the free list; null when none. */
@@ -221,9 +209,9 @@ export class DriverSplitRing {
     return out;
   }
 
-  /** Asks the device not to interrupt (VIRTQ_AVAIL_F_NO_INTERRUPT), or to interrupt again (§2.7.7). */
+  /** Asks the device not to interrupt (R.VIRTQ_AVAIL_F_NO_INTERRUPT), or to interrupt again (§2.7.7). */
   setInterrupts(enabled: boolean): void {
-    this.setAvailFlags(enabled ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT);
+    this.setAvailFlags(enabled ? 0 : R.VIRTQ_AVAIL_F_NO_INTERRUPT);
   }
 
   // ---- raw access, for tests that play an unusual or hostile driver ---------------------------
@@ -237,43 +225,43 @@ export class DriverSplitRing {
       this.putDesc(i, gpa, len, flags, next);
       return;
     }
-    const at = table + VirtqDesc.SIZE * i;
-    writeU64(this.mem, at + VirtqDesc.addr, BigInt(gpa));
-    writeU32(this.mem, at + VirtqDesc.len, len);
-    writeU16(this.mem, at + VirtqDesc.flags, flags);
-    writeU16(this.mem, at + VirtqDesc.next, next);
+    const at = table + R.VirtqDesc.SIZE * i;
+    writeU64(this.mem, at + R.VirtqDesc.addr, BigInt(gpa));
+    writeU32(this.mem, at + R.VirtqDesc.len, len);
+    writeU16(this.mem, at + R.VirtqDesc.flags, flags);
+    writeU16(this.mem, at + R.VirtqDesc.next, next);
   }
 
   /** Places `head` in the avail ring without publishing, whatever its descriptors hold. */
   putAvail(head: number): void {
-    this.avail.setUint16(VirtqAvail.ring + 2 * (this.availIdx & this.mask), head, true);
+    this.avail.setUint16(R.VirtqAvail.ring + 2 * (this.availIdx & this.mask), head, true);
     this.availIdx = (this.availIdx + 1) & 0xffff;
     if (head >= 0 && head < this.layout.size) this.handPlaced[head]++;
   }
 
   /** Writes avail.flags. */
   setAvailFlags(flags: number): void {
-    this.avail.setUint16(VirtqAvail.flags, flags, true);
+    this.avail.setUint16(R.VirtqAvail.flags, flags, true);
   }
 
   /** Writes used_event (VIRTIO_F_EVENT_IDX): interrupt me when the used idx passes `v`. */
   setUsedEvent(v: number): void {
-    this.avail.setUint16(VirtqAvail.usedEvent(this.layout.size), v, true);
+    this.avail.setUint16(R.VirtqAvail.usedEvent(this.layout.size), v, true);
   }
 
   /** avail_event, written by the device (VIRTIO_F_EVENT_IDX). */
   availEvent(): number {
-    return this.used.getUint16(VirtqUsed.availEvent(this.layout.size), true);
+    return this.used.getUint16(R.VirtqUsed.availEvent(this.layout.size), true);
   }
 
   /** used.flags, written by the device. */
   usedFlags(): number {
-    return this.used.getUint16(VirtqUsed.flags, true);
+    return this.used.getUint16(R.VirtqUsed.flags, true);
   }
 
   /** used.idx, written by the device. */
   usedIdx(): number {
-    return this.used.getUint16(VirtqUsed.idx, true);
+    return this.used.getUint16(R.VirtqUsed.idx, true);
   }
 
   // ---- internals ------------------------------------------------------------------------------
@@ -282,12 +270,12 @@ export class DriverSplitRing {
 
   private putDesc(i: number, gpa: number, len: number, flags: number, next: number): void {
     const dv = this.desc;
-    const at = VirtqDesc.SIZE * i;
-    dv.setUint32(at + VirtqDesc.addr, gpa >>> 0, true);
-    dv.setUint32(at + VirtqDesc.addr + 4, gpa < 0x1_0000_0000 ? 0 : Math.floor(gpa / 0x1_0000_0000), true);
-    dv.setUint32(at + VirtqDesc.len, len, true);
-    dv.setUint16(at + VirtqDesc.flags, flags, true);
-    dv.setUint16(at + VirtqDesc.next, next, true);
+    const at = R.VirtqDesc.SIZE * i;
+    dv.setUint32(at + R.VirtqDesc.addr, gpa >>> 0, true);
+    dv.setUint32(at + R.VirtqDesc.addr + 4, gpa < 0x1_0000_0000 ? 0 : Math.floor(gpa / 0x1_0000_0000), true);
+    dv.setUint32(at + R.VirtqDesc.len, len, true);
+    dv.setUint16(at + R.VirtqDesc.flags, flags, true);
+    dv.setUint16(at + R.VirtqDesc.next, next, true);
   }
 
   /**
@@ -297,10 +285,10 @@ export class DriverSplitRing {
    */
   private nextUsed(publishEvent: boolean): number {
     const used = this.used;
-    if (used.getUint16(VirtqUsed.idx, true) === this.lastUsed) return -1;
-    const at = VirtqUsed.ring + VirtqUsedElem.SIZE * (this.lastUsed & this.mask);
-    const head = used.getUint32(at + VirtqUsedElem.id, true);
-    this.lastUsedLength = used.getUint32(at + VirtqUsedElem.len, true);
+    if (used.getUint16(R.VirtqUsed.idx, true) === this.lastUsed) return -1;
+    const at = R.VirtqUsed.ring + R.VirtqUsedElem.SIZE * (this.lastUsed & this.mask);
+    const head = used.getUint32(at + R.VirtqUsedElem.id, true);
+    this.lastUsedLength = used.getUint32(at + R.VirtqUsedElem.len, true);
     this.lastUsed = (this.lastUsed + 1) & 0xffff;
     if (publishEvent && this.layout.eventIdx) this.setUsedEvent(this.lastUsed);
     const n = head < this.layout.size ? this.chainLen[head] : 0;

@@ -7,6 +7,8 @@
  * negative, fractional, NaN or unsafe address or length yields `null`, never an exception.
  */
 
+import { gatherParts, scatterParts } from './parts.js';
+
 /** Device view of guest memory (docs/architecture.md). */
 export interface GuestMemory {
   /**
@@ -190,14 +192,7 @@ export class ArrayGuestMemory implements GuestMemory {
       }
       return true;
     }
-    const parts = this.slices(gpa, n);
-    if (parts === null) return false;
-    let at = 0;
-    for (const p of parts) {
-      dst.set(p, at);
-      at += p.length;
-    }
-    return true;
+    return gatherParts(this.slices(gpa, n), dst);
   }
 
   /** See {@link GuestMemory.writeFrom}; crosses adjacent regions when needed. */
@@ -210,14 +205,7 @@ export class ArrayGuestMemory implements GuestMemory {
       this.bytes[i].set(src, gpa - this.starts[i]);
       return true;
     }
-    const parts = this.slices(gpa, n);
-    if (parts === null) return false;
-    let at = 0;
-    for (const p of parts) {
-      p.set(src.subarray(at, at + p.length));
-      at += p.length;
-    }
-    return true;
+    return scatterParts(this.slices(gpa, n), src);
   }
 
   /** See {@link GuestMemory.slices}; zero-length ranges are described on the class. */
@@ -283,26 +271,12 @@ function gather(mem: GuestMemory, gpa: number, n: number, scratch: Uint8Array): 
     scratch.set(v);
     return true;
   }
-  const parts = mem.slices(gpa, n);
-  if (parts === null) return false;
-  let at = 0;
-  for (const p of parts) {
-    scratch.set(p, at);
-    at += p.length;
-  }
-  return true;
+  return gatherParts(mem.slices(gpa, n), scratch);
 }
 
 /** Writes the first `n` bytes of `src` at gpa, crossing regions if needed; false if unmapped. */
 function scatter(mem: GuestMemory, gpa: number, src: Uint8Array): boolean {
-  const parts = mem.slices(gpa, src.length);
-  if (parts === null) return false;
-  let at = 0;
-  for (const p of parts) {
-    p.set(src.subarray(at, at + p.length));
-    at += p.length;
-  }
-  return true;
+  return scatterParts(mem.slices(gpa, src.length), src);
 }
 
 const scratch8 = new Uint8Array(8);

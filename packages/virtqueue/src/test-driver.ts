@@ -5,6 +5,7 @@
  */
 
 import { DriverSplitRing } from './driver-split-ring.js';
+import { gatherParts, scatterParts } from './parts.js';
 import { ArrayGuestMemory, type GuestMemory, writeU16, writeU32, writeU64, readU16, readU32 } from './guest-memory.js';
 import type { PackedQueueConfig } from './packed-queue.js';
 import type { SplitQueueConfig } from './split-queue.js';
@@ -40,25 +41,13 @@ class Bump {
 }
 
 function writeBytes(mem: GuestMemory, gpa: number, src: Uint8Array): void {
-  const parts = mem.slices(gpa, src.length);
-  if (parts === null) throw new Error(`test driver: ${gpa} unmapped`);
-  let at = 0;
-  for (const p of parts) {
-    p.set(src.subarray(at, at + p.length));
-    at += p.length;
-  }
+  if (!scatterParts(mem.slices(gpa, src.length), src)) throw new Error(`test driver: ${gpa} unmapped`);
 }
 
 /** Reads guest bytes (test helper). */
 export function readBytes(mem: GuestMemory, gpa: number, len: number): Uint8Array {
   const out = new Uint8Array(len);
-  const parts = mem.slices(gpa, len);
-  if (parts === null) throw new Error(`test driver: ${gpa} unmapped`);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
+  if (!gatherParts(mem.slices(gpa, len), out)) throw new Error(`test driver: ${gpa} unmapped`);
   return out;
 }
 

@@ -15,7 +15,7 @@ import {
   u64ToSafe,
 } from '@virtio-gpu/protocol';
 import { Backing } from '../backing.js';
-import { Deferred, NODATA, type Outcome } from '../outcome.js';
+import { NODATA, type Outcome, nodataWhenDone } from '../outcome.js';
 import { newResource } from '../resources.js';
 import { errContextId, errOutOfMemory, errParameter, errResourceId, errUnspec } from '../result.js';
 import type { DeviceState } from '../state.js';
@@ -122,13 +122,5 @@ export function unmapBlob(s: DeviceState, cmd: CmdResourceUnmapBlob): Outcome {
   const res = s.resources.get(cmd.resourceId);
   if (!res) return errResourceId(`UNMAP_BLOB: no resource ${cmd.resourceId}`);
   if (!res.map || res.map.state !== 'mapped') return errParameter(`UNMAP_BLOB: resource ${res.id} is not mapped`);
-  let sync = true;
-  let done = false;
-  const d = new Deferred();
-  s.unmapBlob(res, () => {
-    done = true;
-    if (!sync) d.resolve(NODATA);
-  });
-  sync = false;
-  return done ? NODATA : d;
+  return nodataWhenDone((done) => s.unmapBlob(res, done));
 }

@@ -13,7 +13,7 @@ import {
   type CmdResourceUnref,
 } from '@virtio-gpu/protocol';
 import { Backing } from '../backing.js';
-import { Deferred, NODATA, type Outcome } from '../outcome.js';
+import { NODATA, type Outcome, nodataWhenDone } from '../outcome.js';
 import { bytesPerPixel } from '../pixel-formats.js';
 import { newResource } from '../resources.js';
 import { type Failure, errParameter, errResourceId, errUnspec } from '../result.js';
@@ -48,15 +48,7 @@ export function create2d(s: DeviceState, cmd: CmdResourceCreate2d): Outcome {
 export function unref(s: DeviceState, cmd: CmdResourceUnref): Outcome {
   const res = s.resources.get(cmd.resourceId);
   if (!res) return errResourceId(`UNREF: no resource ${cmd.resourceId}`);
-  let sync = true;
-  let done = false;
-  const d = new Deferred();
-  s.destroyResource(res, () => {
-    done = true;
-    if (!sync) d.resolve(NODATA);
-  });
-  sync = false;
-  return done ? NODATA : d;
+  return nodataWhenDone((done) => s.destroyResource(res, done));
 }
 
 /**

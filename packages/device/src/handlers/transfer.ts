@@ -1,7 +1,7 @@
 /** TRANSFER_TO_HOST_2D and RESOURCE_FLUSH (virtio-gpu §5.7.6.8). */
 import { type CmdResourceFlush, type CmdTransferToHost2d, u64ToSafe } from '@virtio-gpu/protocol';
 import { NODATA, type Outcome } from '../outcome.js';
-import { errParameter, errResourceId, errUnspec } from '../result.js';
+import { type Result, errParameter, errResourceId, errUnspec } from '../result.js';
 import { intersect, rectInside } from '../scanouts.js';
 import type { DeviceState } from '../state.js';
 
@@ -41,6 +41,6 @@ export function flush(s: DeviceState, cmd: CmdResourceFlush): Outcome {
   return NODATA;
 }
 
-function orNodata(r: { ok: boolean }): Outcome {
-  return r.ok ? NODATA : (r as Outcome);
+function orNodata(r: Result): Outcome {
+  return r.ok ? NODATA : r;
 }
