@@ -31,6 +31,14 @@ export const BACKING_FIXED_HOST_BYTES = 1024;
 /** Distinct ArrayBuffers of one Backing are numbered in a u16. */
 const MAX_BUFFERS = 0xffff;
 
+/** A backing's storage (see {@link Backing}'s fields). */
+interface BackingParts {
+  runs: Float64Array;
+  bufIndex: Uint16Array;
+  buffers: Uint8Array[];
+  size: number;
+}
+
 /** Growable scratch for resolve, reused across attaches (one attach resolves at a time). */
 let scratchRuns = new Float64Array(3 * 1024);
 let scratchBufs = new Uint16Array(1024);
@@ -51,13 +59,27 @@ export class Backing {
   /** Whole-buffer views of the distinct ArrayBuffers the runs lie in (a few: one per region). */
   private readonly buffers: Uint8Array[];
 
-  /** @internal Made by {@link Backing.resolve} and {@link Backing.fromViews}. */
-  constructor(runs: Float64Array, bufIndex: Uint16Array, buffers: Uint8Array[], size: number) {
-    this.runs = runs;
-    this.bufIndex = bufIndex;
-    this.buffers = buffers;
-    this.runCount = bufIndex.length;
-    this.size = size;
+  /**
+   * A backing made of these views of guest memory, in order (empty ones dropped, adjacent ones
+   * merged): for renderers and tests that build one by hand. The device uses {@link resolve}.
+   */
+  constructor(views: readonly Uint8Array[]);
+  /** @internal What resolve's builder made. */
+  constructor(parts: BackingParts);
+  constructor(arg: readonly Uint8Array[] | BackingParts) {
+    let p: BackingParts;
+    if (Array.isArray(arg)) {
+      const b = new BackingBuilder();
+      for (const v of arg as readonly Uint8Array[]) b.add(-1, v);
+      p = b.parts();
+    } else {
+      p = arg as BackingParts;
+    }
+    this.runs = p.runs;
+    this.bufIndex = p.bufIndex;
+    this.buffers = p.buffers;
+    this.runCount = p.bufIndex.length;
+    this.size = p.size;
   }
 
   /** Host bytes this backing keeps: what the device charges for it. */
@@ -100,13 +122,6 @@ export class Backing {
     return this.buffers[this.bufIndex[i]].subarray(at, at + this.runLength(i));
   }
 
-  /** A backing made of these views, in order (tests and renderers that build one by hand). */
-  static fromViews(views: readonly Uint8Array[]): Backing {
-    const b = new BackingBuilder();
-    for (const v of views) b.add(-1, v);
-    return b.build();
-  }
-
   /**
    * Resolve mem entries through guest memory. Every entry must be fully mapped; otherwise the
    * whole attach fails (nothing is half attached). Addresses beyond 2^53 are unmapped by definition.
@@ -133,7 +148,7 @@ export class Backing {
         gpa += p.byteLength;
       }
     }
-    return ok(b.build());
+    return ok(new Backing(b.parts()));
   }
 
   /** Index of the run holding backing offset `offset` (caller ensures 0 <= offset < size). */
@@ -259,7 +274,8 @@ class BackingBuilder {
     return true;
   }
 
-  build(): Backing {
-    return new Backing(scratchRuns.slice(0, 3 * this.n), scratchBufs.slice(0, this.n), this.buffers, this.size);
+  /** The runs copied out of the scratch, exactly sized. */
+  parts(): BackingParts {
+    return { runs: scratchRuns.slice(0, 3 * this.n), bufIndex: scratchBufs.slice(0, this.n), buffers: this.buffers, size: this.size };
   }
 }
