@@ -346,6 +346,18 @@ const resourceCases: Case[] = [
     },
   },
   {
+    name: 'CREATE_BLOB (guest) of 16384 entries over a nearly full quota -> ERR_OUT_OF_MEMORY before any entry is looked at (all unmapped here), nothing created',
+    rig: () => new HostileRig({ limits: { hostMemoryBytes: 4096 + RESOURCE_HOST_BYTES + Backing.hostBytesFor(16383) } }),
+    after: 'serve',
+    run: (r) => {
+      const entries = Array.from({ length: 16384 }, (_, i) => ({ addr: BigInt(0x10_0000_0000 + 2 * i), length: 1 }));
+      const blob = { type: T.VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB, hdr: hdr(T.VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB), resourceId: 1, blobMem: P.VIRTIO_GPU_BLOB_MEM_GUEST, blobFlags: 0, nrEntries: entries.length, blobId: 0n, size: 4096n, entries } as P.Command;
+      expect(r.type(blob)).toBe(P.VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
+      expect(r.device.resourceCount).toBe(0);
+      expect(r.device.hostBytesUsed).toBe(0);
+    },
+  },
+  {
     name: 'ATTACH_BACKING of 16384 one-byte entries all at one address -> OK, charged 16384 runs exactly (Backing.hostBytesFor)',
     after: 'serve',
     run: (r) => {

@@ -1,5 +1,10 @@
 /** RESOURCE_CREATE_BLOB, RESOURCE_MAP_BLOB, RESOURCE_UNMAP_BLOB (virtio-gpu §5.7.6.8). */
 import {
+  CtrlHdr,
+  MemEntry,
+  ResourceCreateBlob,
+  VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB,
+  VIRTIO_GPU_FLAG_INFO_RING_IDX,
   VIRTIO_GPU_BLOB_FLAG_USE_CROSS_DEVICE,
   VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE,
   VIRTIO_GPU_BLOB_FLAG_USE_SHAREABLE,
@@ -17,10 +22,59 @@ import {
 import { Backing } from '../backing.js';
 import { NODATA, type Outcome, nodataWhenDone } from '../outcome.js';
 import { newResource } from '../resources.js';
-import { errContextId, errOutOfMemory, errParameter, errResourceId, errUnspec } from '../result.js';
+import { type Failure, errContextId, errOutOfMemory, errParameter, errResourceId, errUnspec } from '../result.js';
 import type { DeviceState } from '../state.js';
 
 const KNOWN_FLAGS = VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE | VIRTIO_GPU_BLOB_FLAG_USE_SHAREABLE | VIRTIO_GPU_BLOB_FLAG_USE_CROSS_DEVICE;
+
+/**
+ * CREATE_BLOB's checks that need only its fixed fields, in the handler's order, the quota for
+ * the size and what nr_entries runs would keep included. Null when they pass.
+ */
+function createBlobChecks(s: DeviceState, ctxId: number, resourceId: number, blobMem: number, blobFlags: number, nrEntries: number, size64: bigint): Failure | null {
+  if (!s.has(VIRTIO_GPU_F_RESOURCE_BLOB)) return errUnspec('CREATE_BLOB without VIRTIO_GPU_F_RESOURCE_BLOB');
+  if (resourceId === 0 || s.resources.has(resourceId)) return errResourceId(`CREATE_BLOB: id ${resourceId} is 0 or in use`);
+  if ((blobFlags & ~KNOWN_FLAGS) !== 0) return errParameter(`CREATE_BLOB: unknown flags 0x${blobFlags.toString(16)}`);
+  if (size64 === 0n) return errParameter('CREATE_BLOB: zero size');
+  const size = u64ToSafe(size64);
+  if (size < 0) return errOutOfMemory('CREATE_BLOB: size beyond 2^53');
+  const guestBacked = blobMem === VIRTIO_GPU_BLOB_MEM_GUEST || blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST;
+  if (blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D || blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST) {
+    if (!s.renderer.capabilities.hostBlobs) return errParameter('CREATE_BLOB: the renderer has no host blobs');
+    if (!s.contexts.get(ctxId)) return errContextId(`CREATE_BLOB: no context ${ctxId}`);
+  } else if (blobMem !== VIRTIO_GPU_BLOB_MEM_GUEST) {
+    return errParameter(`CREATE_BLOB: unknown blob_mem ${blobMem}`);
+  }
+  if (nrEntries > s.limits.maxBackingEntries) return errParameter(`CREATE_BLOB: ${nrEntries} entries > ${s.limits.maxBackingEntries}`);
+  if (!guestBacked && nrEntries !== 0) return errParameter('CREATE_BLOB: HOST3D blobs take no entries');
+  // Guest entries cost what ATTACH_BACKING's do (Backing.hostBytes); checked from nr_entries
+  // before resolving, charged as resolved.
+  const room = s.resources.canAdd(size + (guestBacked ? Backing.hostBytesFor(nrEntries) : 0));
+  return room.ok ? null : room;
+}
+
+/**
+ * A CREATE_BLOB that will be refused, refused from its fixed header before the queue loop
+ * decodes its entries (see refuseAttachEarly in resource.ts): exactly the handler's answer, or
+ * null to decode and handle as usual.
+ */
+export function refuseCreateBlobEarly(s: DeviceState, bytes: Uint8Array): Failure | null {
+  if (bytes.length < ResourceCreateBlob.SIZE) return null;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, ResourceCreateBlob.SIZE);
+  if (dv.getUint32(0, true) !== VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB) return null;
+  if ((dv.getUint32(4, true) & VIRTIO_GPU_FLAG_INFO_RING_IDX) !== 0) return null;
+  const nrEntries = dv.getUint32(ResourceCreateBlob.nrEntries, true);
+  if (bytes.length < ResourceCreateBlob.SIZE + nrEntries * MemEntry.SIZE) return null;
+  return createBlobChecks(
+    s,
+    dv.getUint32(CtrlHdr.ctxId, true),
+    dv.getUint32(ResourceCreateBlob.resourceId, true),
+    dv.getUint32(ResourceCreateBlob.blobMem, true),
+    dv.getUint32(ResourceCreateBlob.blobFlags, true),
+    nrEntries,
+    dv.getBigUint64(ResourceCreateBlob.size, true),
+  );
+}
 
 /**
  * RESOURCE_CREATE_BLOB. GUEST blobs are backed by their entries with any renderer; HOST3D and
@@ -29,26 +83,11 @@ const KNOWN_FLAGS = VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE | VIRTIO_GPU_BLOB_FLAG_USE
  * INVALID_PARAMETER; quota -> OUT_OF_MEMORY.
  */
 export function createBlob(s: DeviceState, cmd: CmdResourceCreateBlob): Outcome {
-  if (!s.has(VIRTIO_GPU_F_RESOURCE_BLOB)) return errUnspec('CREATE_BLOB without VIRTIO_GPU_F_RESOURCE_BLOB');
-  if (cmd.resourceId === 0 || s.resources.has(cmd.resourceId)) return errResourceId(`CREATE_BLOB: id ${cmd.resourceId} is 0 or in use`);
-  if ((cmd.blobFlags & ~KNOWN_FLAGS) !== 0) return errParameter(`CREATE_BLOB: unknown flags 0x${cmd.blobFlags.toString(16)}`);
-  if (cmd.size === 0n) return errParameter('CREATE_BLOB: zero size');
+  const bad = createBlobChecks(s, cmd.hdr.ctxId, cmd.resourceId, cmd.blobMem, cmd.blobFlags, Math.max(cmd.nrEntries, cmd.entries.length), cmd.size);
+  if (bad) return bad;
   const size = u64ToSafe(cmd.size);
-  if (size < 0) return errOutOfMemory('CREATE_BLOB: size beyond 2^53');
   const ctxId = cmd.hdr.ctxId;
   const guestBacked = cmd.blobMem === VIRTIO_GPU_BLOB_MEM_GUEST || cmd.blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST;
-  if (cmd.blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D || cmd.blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST) {
-    if (!s.renderer.capabilities.hostBlobs) return errParameter('CREATE_BLOB: the renderer has no host blobs');
-    if (!s.contexts.get(ctxId)) return errContextId(`CREATE_BLOB: no context ${ctxId}`);
-  } else if (cmd.blobMem !== VIRTIO_GPU_BLOB_MEM_GUEST) {
-    return errParameter(`CREATE_BLOB: unknown blob_mem ${cmd.blobMem}`);
-  }
-  if (cmd.nrEntries > s.limits.maxBackingEntries) return errParameter(`CREATE_BLOB: ${cmd.nrEntries} entries > ${s.limits.maxBackingEntries}`);
-  if (!guestBacked && cmd.nrEntries !== 0) return errParameter('CREATE_BLOB: HOST3D blobs take no entries');
-  // Guest entries cost what ATTACH_BACKING's do (Backing.hostBytes); checked from nr_entries
-  // before resolving, charged as resolved.
-  const room = s.resources.canAdd(size + (guestBacked ? Backing.hostBytesFor(cmd.entries.length) : 0));
-  if (!room.ok) return room;
   let backing: Backing | null = null;
   if (guestBacked) {
     const b = Backing.resolve(s.memory, cmd.entries, s.limits.maxBackingEntries);
