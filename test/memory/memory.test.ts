@@ -61,7 +61,7 @@ describe('host memory of worst-case guests, measured from outside the device pro
     expect(m.result.keptBytes).toBeLessThanOrEqual(m.result.limit * 8192);
   });
 
-  it('fences pending on every ring of 64 contexts with the control queue full: bounded by the queue size (under 4 KiB each)', async () => {
+  it('fences pending on all 64 rings of 64 contexts (4096 timelines) with the control queue full: bounded by the queue size (under 4 KiB each)', async () => {
     const m = await run('fences');
     expect(m.result.pendingFences).toBe(m.result.queueSize / 2);
     expect(m.result.keptPerPending).toBeLessThanOrEqual(4096);

@@ -12,7 +12,8 @@
  * - huge: 4096x3840 resources backed by 60 MiB of scattered 4 KiB pages (15360 entries),
  *   full-frame transfers, until the quota refuses.
  * - contexts: every context the limits allow, each with a 64-byte debug name and a resource.
- * - fences: both queues full of fenced commands that never retire, spread over every context's rings.
+ * - fences: the control queue (8192 descriptors) full of fenced commands that never retire, one
+ *   on each of the 64 rings of each of 64 contexts.
  */
 import * as P from '@virtio-gpu/protocol';
 import { DEFAULT_LIMITS, type Renderer, Renderer2D, VirtioGpuDevice } from '@virtio-gpu/device';
@@ -195,25 +196,26 @@ async function contextsCase(): Promise<object> {
 }
 
 async function fencesCase(): Promise<object> {
-  const QUEUE = 1024;
+  // 64 contexts x 64 rings = 4096 timelines: a queue of 8192 descriptors holds one chain on each.
+  const QUEUE = 8192;
   const r = renderer3d();
-  const { driver, device } = rig(r, 16 << 20, QUEUE);
+  const { driver, device } = rig(r, 32 << 20, QUEUE);
   const CONTEXTS = 64;
   for (let id = 1; id <= CONTEXTS; id++) await driver.send(cmd.ctxCreate(id, `c${id}`, P.VIRTIO_GPU_CAPSET_VIRGL2));
   const base = heap();
   mark('baseline');
   driver.batching = true;
   const pending: Promise<unknown>[] = [];
-  // Every slot of the control queue holds a fenced SUBMIT_3D on one of the 64 rings of one of the contexts.
+  // Every chain the control queue holds is a fenced SUBMIT_3D, one on each ring of each context.
   for (let i = 0; i < QUEUE / 2; i++) {
     const ctx = 1 + (i % CONTEXTS);
-    const p = driver.trySubmit(0, cmd.submit3d(ctx, new Uint8Array(4)), { fence: true, ctxId: ctx, ringIdx: i % 64 });
+    const p = driver.trySubmit(0, cmd.submit3d(ctx, new Uint8Array(4)), { fence: true, ctxId: ctx, ringIdx: Math.floor(i / CONTEXTS) % 64 });
     if (!p) break;
     pending.push(p.response);
   }
   driver.kick(0);
   // The queue loop answers limits.chainsPerTurn chains a turn: let the later turns run.
-  for (let i = 0; i < 8; i++) await new Promise((res) => setImmediate(res));
+  for (let i = 0; i < 64 && device.pendingCount < pending.length; i++) await new Promise((res) => setImmediate(res));
   mark('filled');
   r.calls.length = 0;
   const kept = heap() - base;
