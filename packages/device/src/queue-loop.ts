@@ -19,9 +19,8 @@ import {
 } from '@virtio-gpu/protocol';
 import type { Chain } from '@virtio-gpu/virtqueue';
 import { type DispatchHooks, dispatch } from './dispatch.js';
-import { refuseCreateBlobEarly } from './handlers/blob.js';
-import { refuseAttachEarly } from './handlers/resource.js';
 import type { RateLimitedLog } from './log.js';
+import { refuseEarly } from './refuse-early.js';
 import { NO_FENCE, type Outcome } from './outcome.js';
 import type { Responder } from './responder.js';
 import type { DeviceState } from './state.js';
@@ -193,7 +192,7 @@ export class QueueLoop {
       // RAM: read only what a command can use. Bytes after a command are ignored anyway.
       const readable = Math.min(chain.reader.remaining, this.state.limits.maxCommandBytes);
       const bytes = chain.reader.readBytes(readable) ?? NO_BYTES;
-      const early = qi === CONTROLQ ? (refuseAttachEarly(this.state, bytes) ?? refuseCreateBlobEarly(this.state, bytes)) : null;
+      const early = qi === CONTROLQ ? refuseEarly(this.state, bytes) : null;
       if (early !== null) {
         hdr = decodeHeader(bytes, 0, bytes.byteLength) ?? NO_FENCE;
         this.responder.respond(qi, chain, hdr, early);

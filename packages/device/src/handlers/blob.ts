@@ -1,10 +1,5 @@
 /** RESOURCE_CREATE_BLOB, RESOURCE_MAP_BLOB, RESOURCE_UNMAP_BLOB (virtio-gpu §5.7.6.8). */
 import {
-  CtrlHdr,
-  MemEntry,
-  ResourceCreateBlob,
-  VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB,
-  VIRTIO_GPU_FLAG_INFO_RING_IDX,
   VIRTIO_GPU_BLOB_FLAG_USE_CROSS_DEVICE,
   VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE,
   VIRTIO_GPU_BLOB_FLAG_USE_SHAREABLE,
@@ -29,9 +24,10 @@ const KNOWN_FLAGS = VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE | VIRTIO_GPU_BLOB_FLAG_USE
 
 /**
  * CREATE_BLOB's checks that need only its fixed fields, in the handler's order, the quota for
- * the size and what nr_entries runs would keep included. Null when they pass.
+ * the size and what nr_entries runs would keep included (the queue loop runs them before
+ * decoding, refuse-early.ts). Null when they pass.
  */
-function createBlobChecks(s: DeviceState, ctxId: number, resourceId: number, blobMem: number, blobFlags: number, nrEntries: number, size64: bigint): Failure | null {
+export function createBlobChecks(s: DeviceState, ctxId: number, resourceId: number, blobMem: number, blobFlags: number, nrEntries: number, size64: bigint): Failure | null {
   if (!s.has(VIRTIO_GPU_F_RESOURCE_BLOB)) return errUnspec('CREATE_BLOB without VIRTIO_GPU_F_RESOURCE_BLOB');
   if (resourceId === 0 || s.resources.has(resourceId)) return errResourceId(`CREATE_BLOB: id ${resourceId} is 0 or in use`);
   if ((blobFlags & ~KNOWN_FLAGS) !== 0) return errParameter(`CREATE_BLOB: unknown flags 0x${blobFlags.toString(16)}`);
@@ -51,29 +47,6 @@ function createBlobChecks(s: DeviceState, ctxId: number, resourceId: number, blo
   // before resolving, charged as resolved.
   const room = s.resources.canAdd(size + (guestBacked ? Backing.hostBytesFor(nrEntries) : 0));
   return room.ok ? null : room;
-}
-
-/**
- * A CREATE_BLOB that will be refused, refused from its fixed header before the queue loop
- * decodes its entries (see refuseAttachEarly in resource.ts): exactly the handler's answer, or
- * null to decode and handle as usual.
- */
-export function refuseCreateBlobEarly(s: DeviceState, bytes: Uint8Array): Failure | null {
-  if (bytes.length < ResourceCreateBlob.SIZE) return null;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, ResourceCreateBlob.SIZE);
-  if (dv.getUint32(0, true) !== VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB) return null;
-  if ((dv.getUint32(4, true) & VIRTIO_GPU_FLAG_INFO_RING_IDX) !== 0) return null;
-  const nrEntries = dv.getUint32(ResourceCreateBlob.nrEntries, true);
-  if (bytes.length < ResourceCreateBlob.SIZE + nrEntries * MemEntry.SIZE) return null;
-  return createBlobChecks(
-    s,
-    dv.getUint32(CtrlHdr.ctxId, true),
-    dv.getUint32(ResourceCreateBlob.resourceId, true),
-    dv.getUint32(ResourceCreateBlob.blobMem, true),
-    dv.getUint32(ResourceCreateBlob.blobFlags, true),
-    nrEntries,
-    dv.getBigUint64(ResourceCreateBlob.size, true),
-  );
 }
 
 /**

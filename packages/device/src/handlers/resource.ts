@@ -1,9 +1,5 @@
 /** RESOURCE_CREATE_2D, RESOURCE_UNREF, ATTACH/DETACH_BACKING, ASSIGN_UUID (virtio-gpu §5.7.6.8). */
 import {
-  ResourceAttachBacking,
-  MemEntry,
-  VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING,
-  VIRTIO_GPU_FLAG_INFO_RING_IDX,
   VIRTIO_GPU_F_RESOURCE_UUID,
   VIRTIO_GPU_RESP_OK_RESOURCE_UUID,
   type CmdResourceAssignUuid,
@@ -52,11 +48,12 @@ export function unref(s: DeviceState, cmd: CmdResourceUnref): Outcome {
 }
 
 /**
- * ATTACH_BACKING's checks that need only resource_id and nr_entries, in the handler's order:
+ * ATTACH_BACKING's checks that need only resource_id and nr_entries, in the handler's order
+ * (the queue loop runs them before decoding, refuse-early.ts):
  * unknown resource, blob, backing already attached, too many entries, and the quota for what
  * nr_entries runs would keep. Null when they pass.
  */
-function attachChecks(s: DeviceState, resourceId: number, nrEntries: number): Failure | null {
+export function attachChecks(s: DeviceState, resourceId: number, nrEntries: number): Failure | null {
   const res = s.resources.get(resourceId);
   if (!res) return errResourceId(`ATTACH_BACKING: no resource ${resourceId}`);
   if (res.kind === 'blob') return errParameter('ATTACH_BACKING: blob resources take backing at creation');
@@ -66,24 +63,6 @@ function attachChecks(s: DeviceState, resourceId: number, nrEntries: number): Fa
   // attaches that fail. The charge is then what the resolved backing really keeps.
   const room = s.resources.fits(Backing.hostBytesFor(nrEntries));
   return room.ok ? null : room;
-}
-
-/**
- * An ATTACH_BACKING that will be refused, refused from its fixed header before the queue loop
- * decodes its entries (up to 16384 of them, a 64-bit address each): a refused attach then costs
- * the host a header read, not a decode. Gives exactly the answer the handler would: null (decode
- * and handle as usual) unless the command is well-formed, carries no ring fence (checked after
- * decoding) and one of {@link attachChecks} fails.
- */
-export function refuseAttachEarly(s: DeviceState, bytes: Uint8Array): Failure | null {
-  if (bytes.length < ResourceAttachBacking.SIZE) return null;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, ResourceAttachBacking.SIZE);
-  if (dv.getUint32(0, true) !== VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING) return null;
-  if ((dv.getUint32(4, true) & VIRTIO_GPU_FLAG_INFO_RING_IDX) !== 0) return null;
-  const nrEntries = dv.getUint32(ResourceAttachBacking.nrEntries, true);
-  // The decoder answers an inconsistent nr_entries (more than the bytes hold) with ERR_UNSPEC.
-  if (bytes.length < ResourceAttachBacking.SIZE + nrEntries * MemEntry.SIZE) return null;
-  return attachChecks(s, dv.getUint32(ResourceAttachBacking.resourceId, true), nrEntries);
 }
 
 /**
