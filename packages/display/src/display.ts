@@ -1,13 +1,10 @@
 import { applyCursorState, blendCursor, HIDDEN_CURSOR, type CursorInfo } from './cursor.js';
 import { DamageAccumulator, DEFAULT_MAX_DAMAGE_RECTS } from './damage.js';
 import { TypedEmitter } from './emitter.js';
-import { encodePng, type PngOptions } from './png.js';
+import { encodePng } from './png.js';
 import { clipRect, isValidRect } from './rect.js';
-import { writeFile } from 'node:fs/promises';
-import type { CursorState, Rect, ScanoutInfo, ScanoutSink, ScanoutSource } from './types.js';
-
-/** Most scanouts a device may have (virtio spec 5.7.4: VIRTIO_GPU_MAX_SCANOUTS). */
-export const VIRTIO_GPU_MAX_SCANOUTS = 16;
+import { VIRTIO_GPU_MAX_SCANOUTS } from '@virtio-gpu/protocol';
+import type { CursorState, Rect, RgbaImage, ScanoutInfo, ScanoutSink, ScanoutSource } from './types.js';
 
 /** Default largest surface: 256 MiB of RGBA8 (a 8192x8192 scanout). */
 export const DEFAULT_MAX_SURFACE_BYTES = 256 * 1024 * 1024;
@@ -29,12 +26,10 @@ export interface Surface {
   readonly resourceId: number;
 }
 
-/** A standalone RGBA8 image, e.g. from `composite()`. */
-export interface RgbaImage {
-  readonly width: number;
-  readonly height: number;
-  readonly strideBytes: number;
-  readonly data: Uint8Array;
+/** Options for `toPng` (and the Node entry's `writePng`). */
+export interface PngOptions {
+  /** Draw the cursor on top (default false: the bare scanout). */
+  cursor?: boolean;
 }
 
 /** `frame`: pixels of a scanout changed. `seq` counts frames per scanout and never repeats. */
@@ -274,15 +269,10 @@ export class Display extends TypedEmitter<DisplayEvents> implements ScanoutSink 
    * PNG of one scanout (deterministic bytes), with the cursor when `options.cursor` is set.
    * @throws RangeError when the scanout is disabled or the id invalid.
    */
-  toPng(scanoutId: number, options: PngOptions = {}): Buffer {
+  toPng(scanoutId: number, options: PngOptions = {}): Uint8Array {
     const image = options.cursor === true ? this.composite(scanoutId) : this.surface(scanoutId);
     if (image === null || image === undefined) throw new RangeError(`scanout ${scanoutId} has no surface`);
     return encodePng(image);
-  }
-
-  /** Writes `toPng(scanoutId, options)` to `path`. */
-  async writePng(path: string, scanoutId: number, options: PngOptions = {}): Promise<void> {
-    await writeFile(path, this.toPng(scanoutId, options));
   }
 
   // ---- Internals ---------------------------------------------------------------------------
@@ -311,6 +301,14 @@ export class Display extends TypedEmitter<DisplayEvents> implements ScanoutSink 
     const seq = ++this.seqs[scanoutId];
     this.emit('frame', { scanoutId, damage: [{ ...rect }], seq });
   }
+}
+
+/**
+ * A PNG of one scanout, optionally with the cursor composited: `display.toPng(scanoutId, options)`.
+ * @throws RangeError when the scanout is disabled or the id invalid (a host call, not guest input).
+ */
+export function toPng(display: Display, scanoutId: number, options: PngOptions = {}): Uint8Array {
+  return display.toPng(scanoutId, options);
 }
 
 function isScanoutId(id: unknown): id is number {
