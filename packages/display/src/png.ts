@@ -61,57 +61,91 @@ const FILTER_PAETH = 4;
 function filterRows(data: Uint8Array, width: number, height: number, strideBytes: number): Uint8Array {
   const rowBytes = width * BYTES_PER_PIXEL;
   const out = new Uint8Array(height * (rowBytes + 1));
-  // One candidate row per filter, reused for every row.
-  const candidates = [0, 1, 2, 3, 4].map(() => new Uint8Array(rowBytes));
+  // The first row's "previous row" is all zero (PNG spec 9.2).
+  const zeroRow = new Uint8Array(rowBytes);
+  const sums = [0, 0, 0, 0, 0];
   for (let y = 0; y < height; y++) {
     const cur = y * strideBytes;
-    const prev = y === 0 ? -1 : cur - strideBytes;
+    const prevData = y === 0 ? zeroRow : data;
+    const prev = y === 0 ? 0 : cur - strideBytes;
+    costs(data, cur, prevData, prev, rowBytes, sums);
     let best = FILTER_NONE;
-    let bestSum = Infinity;
-    for (let f = FILTER_NONE; f <= FILTER_PAETH; f++) {
-      const sum = applyFilter(f, data, cur, prev, candidates[f], rowBytes);
-      if (sum < bestSum) {
-        bestSum = sum;
-        best = f;
-      }
-    }
+    for (let f = FILTER_SUB; f <= FILTER_PAETH; f++) if (sums[f] < sums[best]) best = f;
     const at = y * (rowBytes + 1);
     out[at] = best;
-    out.set(candidates[best], at + 1);
+    writeFiltered(best, data, cur, prevData, prev, rowBytes, out, at + 1);
   }
   return out;
 }
 
 /**
- * Writes the row at `cur` filtered with `f` into `dst` and returns the sum of |residual| (bytes
- * read as signed). `prev` is the previous row's offset, or -1 for the first row (all zero).
+ * For each filter, the sum of |residual| over the row at `data[cur]` (residual bytes read as
+ * signed), the previous row being at `up[prev]`: libpng's heuristic picks the filter with the
+ * smallest. One pass computes all five.
  */
-function applyFilter(f: number, data: Uint8Array, cur: number, prev: number, dst: Uint8Array, n: number): number {
-  let sum = 0;
+function costs(data: Uint8Array, cur: number, up: Uint8Array, prev: number, n: number, sums: number[]): void {
+  const bpp = BYTES_PER_PIXEL;
+  let none = 0;
+  let sub = 0;
+  let upSum = 0;
+  let avg = 0;
+  let pae = 0;
+  // The first pixel has no left neighbour: a = c = 0, so Sub is None and Paeth predicts b.
+  for (let i = 0; i < bpp; i++) {
+    const x = data[cur + i];
+    const b = up[prev + i];
+    none += absSigned(x);
+    sub += absSigned(x);
+    upSum += absSigned(x - b);
+    avg += absSigned(x - (b >> 1));
+    pae += absSigned(x - b);
+  }
+  for (let i = bpp; i < n; i++) {
+    const x = data[cur + i];
+    const a = data[cur + i - bpp];
+    const b = up[prev + i];
+    const c = up[prev + i - bpp];
+    none += absSigned(x);
+    sub += absSigned(x - a);
+    upSum += absSigned(x - b);
+    avg += absSigned(x - ((a + b) >> 1));
+    pae += absSigned(x - paeth(a, b, c));
+  }
+  sums[FILTER_NONE] = none;
+  sums[FILTER_SUB] = sub;
+  sums[FILTER_UP] = upSum;
+  sums[FILTER_AVERAGE] = avg;
+  sums[FILTER_PAETH] = pae;
+}
+
+/** Writes the row at `data[cur]` filtered with `f` into `out` at `at` (same conventions as {@link costs}). */
+function writeFiltered(f: number, data: Uint8Array, cur: number, up: Uint8Array, prev: number, n: number, out: Uint8Array, at: number): void {
+  const bpp = BYTES_PER_PIXEL;
   for (let i = 0; i < n; i++) {
     const x = data[cur + i];
-    const left = i >= BYTES_PER_PIXEL;
-    const a = left ? data[cur + i - BYTES_PER_PIXEL] : 0;
-    const b = prev < 0 ? 0 : data[prev + i];
+    const a = i >= bpp ? data[cur + i - bpp] : 0;
+    const b = up[prev + i];
     let r: number;
     if (f === FILTER_NONE) r = x;
     else if (f === FILTER_SUB) r = x - a;
     else if (f === FILTER_UP) r = x - b;
     else if (f === FILTER_AVERAGE) r = x - ((a + b) >> 1);
-    else r = x - paeth(a, b, left && prev >= 0 ? data[prev + i - BYTES_PER_PIXEL] : 0);
-    r &= 0xff;
-    dst[i] = r;
-    sum += r < 128 ? r : 256 - r;
+    else r = x - paeth(a, b, i >= bpp ? up[prev + i - bpp] : 0);
+    out[at + i] = r;
   }
-  return sum;
+}
+
+/** |r| of a residual taken mod 256 and read as a signed byte. */
+function absSigned(r: number): number {
+  const t = (r << 24) >> 24;
+  return t < 0 ? -t : t;
 }
 
 /** The Paeth predictor (PNG spec 9.4): whichever of left, up, upper-left is closest to a + b - c. */
 function paeth(a: number, b: number, c: number): number {
-  const p = a + b - c;
-  const pa = Math.abs(p - a);
-  const pb = Math.abs(p - b);
-  const pc = Math.abs(p - c);
+  const pa = Math.abs(b - c);
+  const pb = Math.abs(a - c);
+  const pc = Math.abs(a + b - c - c);
   if (pa <= pb && pa <= pc) return a;
   return pb <= pc ? b : c;
 }
