@@ -10,7 +10,7 @@ import {
   type Rect,
 } from '@virtio-gpu/protocol';
 import type { Backing } from './backing.js';
-import { bytesPerPixel, convertRowToRgba } from './pixel-formats.js';
+import { bytesPerPixel, convertRectToRgba, convertRowToRgba } from './pixel-formats.js';
 import type {
   BlobArgs,
   BlobMapping,
@@ -166,9 +166,7 @@ export class Renderer2D implements Renderer {
     if ((r.height - 1) * dstStrideBytes + r.width * 4 > dst.byteLength) return false;
     if (e.kind === '2d') {
       if (r.x + r.width > e.width || r.y + r.height > e.height) return false;
-      for (let h = 0; h < r.height; h++) {
-        convertRowToRgba(e.format, e.pixels, (r.y + h) * e.strideBytes + r.x * 4, dst, h * dstStrideBytes, r.width);
-      }
+      convertRectToRgba(e.format, e.pixels, r.y * e.strideBytes + r.x * 4, e.strideBytes, dst, 0, dstStrideBytes, r.width, r.height);
       return true;
     }
     if (!layout || !e.backing || bytesPerPixel(layout.format) === 0) return false;
