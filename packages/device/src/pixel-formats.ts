@@ -21,7 +21,7 @@ import {
   VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM,
   VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM,
 } from '@virtio-gpu/protocol';
-import { SCRATCH_BYTES, scratchOffset, simdSwizzle, type SimdSwizzle, type SwizzleName } from './simd-swizzle.js';
+import { SCRATCH_BYTES, scratchOffset, simdSwizzle, type PixelStore, type SimdKernel, type SwizzleName } from './simd-swizzle.js';
 
 /** Where R, G, B and A sit in one pixel's bytes; `a` is -1 for X formats (alpha reads 255). */
 export interface PixelLayout {
@@ -70,7 +70,8 @@ export function convertRowToRgba(
 /**
  * Convert a `width` x `height` block from `src` (format `format`, row i at `srcOffset + i *
  * srcStrideBytes`) to RGBA8 in `dst` (row i at `dstOffset + i * dstStrideBytes`). The caller has
- * checked both ranges; an unknown format converts nothing.
+ * checked both ranges; an unknown format converts nothing. `store`, when given, is the PixelStore
+ * whose `pixels` are `src`: the kernel then reads them in place.
  */
 export function convertRectToRgba(
   format: number,
@@ -82,6 +83,7 @@ export function convertRectToRgba(
   dstStrideBytes: number,
   width: number,
   height: number,
+  store?: PixelStore | null,
 ): void {
   const l = PIXEL_FORMATS.get(format);
   if (!l || width <= 0 || height <= 0) return;
@@ -98,6 +100,10 @@ export function convertRectToRgba(
     return;
   }
   const alpha = l.a < 0 ? OPAQUE : 0;
+  if (simdEnabled && store && store.pixels === src) {
+    convertFromStore(store, SIMD_NAMES.get(format)!, alpha, srcOffset, srcStrideBytes, dst, dstOffset, dstStrideBytes, rowBytes, height);
+    return;
+  }
   const simd = simdEnabled ? simdSwizzle() : null;
   if (simd !== null) {
     convertSimd(simd, SIMD_NAMES.get(format)!, alpha, src, srcOffset, srcStrideBytes, dst, dstOffset, dstStrideBytes, rowBytes, height);
@@ -132,7 +138,7 @@ const KERNEL_RUN = 1024;
  * are contiguous on both sides are one run; otherwise each row is (a chunk at a time).
  */
 function convertSimd(
-  simd: SimdSwizzle,
+  simd: SimdKernel,
   name: SwizzleName,
   alpha: number,
   src: Uint8Array,
@@ -164,8 +170,38 @@ function convertSimd(
         memory.fill(0xff, m + n, m + n + 64);
         if (!simd.orAlpha(m, n, alpha)) continue;
       } else {
-        simd.run(name, m, n, alpha);
+        simd.run(name, m, m, n, alpha);
       }
+      dst.set(memory.subarray(m, m + n), d + at);
+    }
+  }
+}
+
+/** Converts from a PixelStore's pixels, in place in its memory, through its scratch. */
+function convertFromStore(
+  store: PixelStore,
+  name: SwizzleName,
+  alpha: number,
+  srcOffset: number,
+  srcStrideBytes: number,
+  dst: Uint8Array,
+  dstOffset: number,
+  dstStrideBytes: number,
+  rowBytes: number,
+  height: number,
+): void {
+  const contiguous = srcStrideBytes === rowBytes && dstStrideBytes === rowBytes;
+  const runs = contiguous ? 1 : height;
+  const runBytes = contiguous ? rowBytes * height : rowBytes;
+  const { kernel, scratchBase } = store;
+  const memory = kernel.memory;
+  for (let h = 0; h < runs; h++) {
+    const s = srcOffset + h * srcStrideBytes;
+    const d = dstOffset + h * dstStrideBytes;
+    for (let at = 0; at < runBytes; at += SCRATCH_BYTES) {
+      const n = Math.min(SCRATCH_BYTES, runBytes - at);
+      const m = scratchBase + scratchOffset(dst.byteOffset + d + at);
+      kernel.run(name, s + at, m, n, alpha);
       dst.set(memory.subarray(m, m + n), d + at);
     }
   }

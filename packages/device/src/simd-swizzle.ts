@@ -4,13 +4,15 @@
  * bytes, assembled below from named opcodes (WebAssembly core spec 5.4, SIMD proposal opcodes),
  * so the package stays plain TypeScript with no build step and no binary file.
  *
- * Wasm can only touch its own memory, so a conversion goes through a scratch area: copy a chunk
- * in (memcpy), shuffle it in place, copy it out (memcpy). The chunk is small enough to stay in L1,
- * so the two extra copies cost little next to the one pass over main memory that any copy makes
- * (see scratchOffset for where in the scratch a chunk goes, and why).
+ * Wasm can only touch its own memory. Pixels in an ordinary buffer go through the shared scratch:
+ * copy a chunk in, shuffle it in place, copy it out. Large images (scanouts) instead live in a
+ * PixelStore, a wasm memory of their own, and the kernel reads them in place: one pass into the
+ * scratch and one copy out, where the first way takes three (see scratchOffset for where a chunk
+ * goes in the scratch, and why).
  *
  * Where WebAssembly or its SIMD is missing, or a page's Content-Security-Policy forbids compiling
- * it, `simdSwizzle()` returns null and callers use the JavaScript kernels.
+ * it, `simdSwizzle()` and `createPixelStore()` return null and callers use plain buffers and the
+ * JavaScript kernels.
  */
 
 /** Byte order changes, as the source byte each RGBA8 output byte takes (within one pixel). */
@@ -28,15 +30,16 @@ export const SWIZZLES = {
 /** Which swizzle to run. */
 export type SwizzleName = keyof typeof SWIZZLES;
 
-/** The instantiated kernel. */
-export interface SimdSwizzle {
-  /** The module's whole memory; callers place a chunk at `scratchOffset(...)`. */
+/** A kernel instance over one wasm memory. */
+export interface SimdKernel {
+  /** The whole memory the kernel works in. */
   readonly memory: Uint8Array;
   /**
-   * Converts `bytes` bytes (rounded up to 16; the memory has room) at `offset` in place with
-   * `name`, OR-ing `alpha` (an int32, e.g. 0xff << 24 to force opaque) into every pixel.
+   * Converts `bytes` bytes (rounded up to 64; the memory has room) from `src` to `dst` (both
+   * offsets in `memory`, equal for in place) with `name`, OR-ing `alpha` (an int32, e.g.
+   * 0xff << 24 to force opaque) into every pixel.
    */
-  run(name: SwizzleName, offset: number, bytes: number, alpha: number): void;
+  run(name: SwizzleName, src: number, dst: number, bytes: number, alpha: number): void;
   /**
    * ORs `alpha` into every pixel of `bytes` bytes at `offset` (rounded up to 64 bytes: callers
    * pad the slack with 0xff) and returns whether any pixel lacked those bits, i.e. whether the
@@ -45,54 +48,140 @@ export interface SimdSwizzle {
   orAlpha(offset: number, bytes: number, alpha: number): boolean;
 }
 
+/**
+ * An image's pixels kept in a wasm memory of their own, so the kernel reads them where they
+ * are: a conversion is then one pass into the scratch and one copy out, not three passes.
+ */
+export interface PixelStore {
+  /** The pixels: a view of the first `bytes` bytes of the memory. */
+  readonly pixels: Uint8Array;
+  readonly kernel: SimdKernel;
+  /** Start of the scratch area, after the pixels; place chunks at `scratchBase + scratchOffset(...)`. */
+  readonly scratchBase: number;
+  /**
+   * Call when the image is destroyed: frees its place under the live-store limit at once. A store
+   * that is simply dropped frees its place when it is garbage-collected.
+   */
+  release(): void;
+}
+
 /** Most bytes converted per call: a chunk in and out stays within L1. */
 export const SCRATCH_BYTES = 16 * 1024;
 
 /**
- * Where to place a chunk headed for byte `dstByteOffset` of its destination buffer: 2 KiB away
- * from it modulo 4 KiB. A memcpy whose source and destination sit at the same offset within a
- * 4 KiB page stalls on every load (4K aliasing: the CPU matches loads to pending stores by the
- * low 12 address bits); measured 10x slower copying out of a page-aligned scratch into a
- * page-aligned surface. Large buffers start page-aligned (plus malloc's small header), so a
- * destination offset predicts its page offset, and the image it was read from usually shares it.
+ * Where to place a chunk headed for byte `dstByteOffset` of its destination buffer, relative to
+ * a page-aligned scratch area: 2 KiB away from it modulo 4 KiB. A memcpy whose source and
+ * destination sit at the same offset within a 4 KiB page stalls on every load (4K aliasing: the
+ * CPU matches loads to pending stores by the low 12 address bits); measured 10x slower copying
+ * out of a page-aligned scratch into a page-aligned surface. Large buffers start page-aligned
+ * (plus malloc's small header), so a destination offset predicts its page offset, and the image
+ * it was read from usually shares it.
  */
 export function scratchOffset(dstByteOffset: number): number {
   return 4096 + ((dstByteOffset + 2048) & 4095);
 }
 
+/** Bytes a scratch area needs past its base: the furthest chunk placement plus the loops' slack. */
+const SCRATCH_AREA = 8192 + SCRATCH_BYTES + 64;
+
+/** Images at least this big get a PixelStore: scanout-sized, where conversion speed matters. */
+export const PIXEL_STORE_MIN_BYTES = 256 * 1024;
+
+/**
+ * Most PixelStores alive at once. Each wasm memory reserves several GiB of address space for its
+ * guard region (64-bit engines), and engines cap the total, so a guest that creates many large
+ * resources gets plain buffers past this many: slower readback, nothing else.
+ */
+export const MAX_PIXEL_STORES = 16;
+
 const NAMES = Object.keys(SWIZZLES) as SwizzleName[];
+const WASM_PAGE = 65536;
 
-let instance: SimdSwizzle | null | undefined;
+let compiled: WebAssembly.Module | null | undefined;
+let shared: SimdKernel | null | undefined;
+let liveStores = 0;
 
-/** The kernel, built on first use; null where WebAssembly SIMD cannot run. */
-export function simdSwizzle(): SimdSwizzle | null {
-  if (instance !== undefined) return instance;
-  instance = null;
+/** Frees the place of a store dropped without release(), once the engine collects it. */
+const collected =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<{ released: boolean }>((state) => {
+        if (!state.released) {
+          state.released = true;
+          liveStores--;
+        }
+      })
+    : null;
+
+/** The module, compiled on first use; null where WebAssembly SIMD cannot run. */
+function module(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  compiled = null;
   try {
     if (typeof WebAssembly !== 'object') return null;
     const bytes = assemble();
-    if (!WebAssembly.validate(bytes)) return null;
-    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as Record<string, unknown>;
-    const memory = exports.memory as WebAssembly.Memory;
-    const fns = NAMES.map((n) => exports[n] as (start: number, end: number, alpha: number) => void);
+    if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+  } catch {
+    // CompileError from a CSP without 'wasm-unsafe-eval', or an engine without SIMD.
+    compiled = null;
+  }
+  return compiled;
+}
+
+/** An instance of the kernel over a fresh, fixed-size memory of `pages` pages; null on failure. */
+function instantiate(pages: number): SimdKernel | null {
+  const m = module();
+  if (m === null) return null;
+  try {
+    // Fixed size (maximum = initial): the memory never grows, so views of it stay valid.
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const exports = new WebAssembly.Instance(m, { env: { memory } }).exports as Record<string, unknown>;
+    const byName = new Map(NAMES.map((n) => [n, exports[n] as (src: number, dst: number, end: number, alpha: number) => void]));
     const orAlpha = exports.orAlpha as (start: number, end: number, alpha: number) => number;
-    // The memory never grows (its maximum is its initial size), so this view stays valid.
-    const view = new Uint8Array(memory.buffer);
-    const byName = new Map(NAMES.map((n, i) => [n, fns[i]!]));
-    instance = {
-      memory: view,
-      run(name, offset, n, alpha) {
-        byName.get(name)!(offset, offset + n, alpha);
+    return {
+      memory: new Uint8Array(memory.buffer),
+      run(name, src, dst, n, alpha) {
+        byName.get(name)!(src, dst, src + n, alpha);
       },
       orAlpha(offset, n, alpha) {
         return orAlpha(offset, offset + n, alpha) !== 0;
       },
     };
   } catch {
-    // CompileError from a CSP without 'wasm-unsafe-eval', or an engine without SIMD.
-    instance = null;
+    // Out of address space for another wasm memory: the caller falls back.
+    return null;
   }
-  return instance;
+}
+
+/** The shared kernel whose memory is all scratch (at offset 0); null where WebAssembly SIMD cannot run. */
+export function simdSwizzle(): SimdKernel | null {
+  if (shared === undefined) shared = instantiate(Math.ceil(SCRATCH_AREA / WASM_PAGE));
+  return shared;
+}
+
+/**
+ * A PixelStore for an image of `bytes` bytes, or null (too small to be worth it, the live-store
+ * limit reached, no WebAssembly SIMD, or the engine refused the memory): use a plain buffer then.
+ */
+export function createPixelStore(bytes: number): PixelStore | null {
+  if (bytes < PIXEL_STORE_MIN_BYTES || liveStores >= MAX_PIXEL_STORES) return null;
+  const scratchBase = Math.ceil(bytes / 4096) * 4096;
+  const kernel = instantiate(Math.ceil((scratchBase + SCRATCH_AREA) / WASM_PAGE));
+  if (kernel === null) return null;
+  liveStores++;
+  const state = { released: false };
+  const store: PixelStore = {
+    pixels: kernel.memory.subarray(0, bytes),
+    kernel,
+    scratchBase,
+    release() {
+      if (state.released) return;
+      state.released = true;
+      liveStores--;
+      collected?.unregister(state);
+    },
+  };
+  collected?.register(store, state, state);
+  return store;
 }
 
 // ---- the assembler --------------------------------------------------------------------------
@@ -163,19 +252,19 @@ function section(id: number, body: number[]): number[] {
 }
 
 /**
- * (func (param $p i32) (param $end i32) (param $alpha i32) (local $a v128) (local $v v128)
+ * (func (param $p i32) (param $q i32) (param $end i32) (param $alpha i32) (local $a v128) (local $v v128)
  *   $a = i32x4.splat($alpha)
- *   while ($p < $end) { four times: v128.store($p + k*16, v128.or(i8x16.shuffle<lanes>(v, v), $a)) where
- *   v = v128.load($p + k*16); $p += 64 }
- * Four vectors an iteration halve the loop overhead; up to 48 bytes past `end` are converted too,
+ *   while ($p < $end) { four times: v = v128.load($p + k*16);
+ *     v128.store($q + k*16, v128.or(i8x16.shuffle<lanes>(v, v), $a)); $p += 64; $q += 64 }
+ * Four vectors an iteration halve the loop overhead; up to 60 bytes past `end` are converted too,
  * which the memory's slack allows and callers ignore.
  */
 function swizzleBody(pixelLanes: readonly number[]): number[] {
   const lanes: number[] = [];
   for (let px = 0; px < 4; px++) for (const l of pixelLanes) lanes.push(px * 4 + l);
-  const [p, end, alpha, a, v] = [0, 1, 2, 3, 4];
+  const [p, q, end, alpha, a, v] = [0, 1, 2, 3, 4, 5];
   const one = (offset: number) => [
-    OP.localGet, p,
+    OP.localGet, q,
     OP.localGet, p, OP.simd, ...uleb(SIMD.v128Load), ALIGN_16, offset, OP.localTee, v,
     OP.localGet, v, OP.simd, ...uleb(SIMD.i8x16Shuffle), ...lanes,
     OP.localGet, a, OP.simd, ...uleb(SIMD.v128Or),
@@ -187,6 +276,7 @@ function swizzleBody(pixelLanes: readonly number[]): number[] {
     OP.localGet, p, OP.localGet, end, OP.i32GeU, OP.brIf, 0,
     OP.loop, EMPTY,
     ...one(0), ...one(16), ...one(32), ...one(48),
+    OP.localGet, q, OP.i32Const, ...sleb(64), OP.i32Add, OP.localSet, q,
     OP.localGet, p, OP.i32Const, ...sleb(64), OP.i32Add, OP.localTee, p,
     OP.localGet, end, OP.i32LtU, OP.brIf, 0,
     OP.end,
@@ -231,22 +321,21 @@ function orAlphaBody(): number[] {
 }
 
 /**
- * The module: one page of memory (exported), one function per swizzle and `orAlpha`, exported by
- * name. Types: 0 is (i32 i32 i32) -> (), 1 is (i32 i32 i32) -> i32.
+ * The module: it imports its memory (env.memory), so one compiled module serves the shared
+ * scratch and every PixelStore; it exports one function per swizzle and `orAlpha`. Types: 0 is
+ * (i32 i32 i32 i32) -> () for the swizzles, 1 is (i32 i32 i32) -> i32 for orAlpha.
  */
 function assemble(): Uint8Array<ArrayBuffer> {
-  // Room for the furthest chunk placement (scratchOffset < 8 KiB) plus the unrolled loop's slack.
-  const pages = (8192 + SCRATCH_BYTES + 64 + 0xffff) >>> 16;
-  const types = [0x60, 3, I32, I32, I32, 0, 0x60, 3, I32, I32, I32, 1, I32];
+  const types = [0x60, 4, I32, I32, I32, I32, 0, 0x60, 3, I32, I32, I32, 1, I32];
   const fnCount = NAMES.length + 1;
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [2, ...types]),
+    // import "env" "memory": a memory of at least one page, no maximum required.
+    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 1]),
     ...section(3, [fnCount, ...NAMES.map(() => 0), 1]),
-    ...section(5, [1, 0x01, ...uleb(pages), ...uleb(pages)]),
     ...section(7, [
-      fnCount + 1,
-      ...name('memory'), 0x02, 0,
+      fnCount,
       ...NAMES.flatMap((n, i) => [...name(n), 0x00, i]),
       ...name('orAlpha'), 0x00, NAMES.length,
     ]),
