@@ -3,6 +3,7 @@ import {
   VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM,
   VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM,
 } from '@virtio-gpu/protocol';
+import { noise } from '../test/noise.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIXEL_FORMATS, convertRectToRgba, convertRowToRgba, setSimdConversion, type PixelLayout } from './pixel-formats.js';
 import { simdSwizzle } from './simd-swizzle.js';
@@ -17,15 +18,6 @@ function reference(l: PixelLayout, src: Uint8Array, s: number, dst: Uint8Array, 
   }
 }
 
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s >>> 24;
-  }
-  return out;
-}
 
 it('WebAssembly SIMD runs here (Node 20+), so the tests below cover both kernels', () => {
   expect(simdSwizzle()).not.toBeNull();

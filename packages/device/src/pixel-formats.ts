@@ -100,13 +100,10 @@ export function convertRectToRgba(
     return;
   }
   const alpha = l.a < 0 ? OPAQUE : 0;
-  if (simdEnabled && store && store.pixels === src) {
-    convertFromStore(store, SIMD_NAMES.get(format)!, alpha, srcOffset, srcStrideBytes, dst, dstOffset, dstStrideBytes, rowBytes, height);
-    return;
-  }
-  const simd = simdEnabled ? simdSwizzle() : null;
-  if (simd !== null) {
-    convertSimd(simd, SIMD_NAMES.get(format)!, alpha, src, srcOffset, srcStrideBytes, dst, dstOffset, dstStrideBytes, rowBytes, height);
+  const fromStore = store && store.pixels === src ? store : null;
+  const wasm = !simdEnabled ? null : fromStore !== null ? fromStore.kernel : simdSwizzle();
+  if (wasm !== null) {
+    convertSimd(wasm, fromStore, SIMD_NAMES.get(format)!, alpha, src, srcOffset, srcStrideBytes, dst, dstOffset, dstStrideBytes, rowBytes, height);
     return;
   }
   const s0 = src.byteOffset + srcOffset;
@@ -134,11 +131,14 @@ export function convertRectToRgba(
 const KERNEL_RUN = 1024;
 
 /**
- * Converts through the wasm scratch: copy a chunk in, shuffle it there, copy it out. Rows that
- * are contiguous on both sides are one run; otherwise each row is (a chunk at a time).
+ * Converts with the wasm kernel, a chunk at a time through a scratch area in its memory. From a
+ * PixelStore the kernel reads the pixels where they are; from an ordinary buffer a chunk is first
+ * copied in. Either way the converted chunk is copied out to `dst`. Rows that are contiguous on
+ * both sides are one run; otherwise each row is.
  */
 function convertSimd(
-  simd: SimdKernel,
+  kernel: SimdKernel,
+  store: PixelStore | null,
   name: SwizzleName,
   alpha: number,
   src: Uint8Array,
@@ -153,55 +153,31 @@ function convertSimd(
   const contiguous = srcStrideBytes === rowBytes && dstStrideBytes === rowBytes;
   const runs = contiguous ? 1 : height;
   const runBytes = contiguous ? rowBytes * height : rowBytes;
-  const memory = simd.memory;
+  const memory = kernel.memory;
+  const scratchBase = store?.scratchBase ?? 0;
   // Forcing alpha in place (the display's opaque surfaces): a chunk that was already opaque is
   // not copied back, so an X-format scanout costs one read, not a read and a write.
-  const inPlaceAlpha = name === 'identity' && src.buffer === dst.buffer && src.byteOffset + srcOffset === dst.byteOffset + dstOffset;
-  for (let h = 0; h < runs; h++) {
-    const s = srcOffset + h * srcStrideBytes;
-    const d = dstOffset + h * dstStrideBytes;
-    for (let at = 0; at < runBytes; at += SCRATCH_BYTES) {
-      const n = Math.min(SCRATCH_BYTES, runBytes - at);
-      const m = scratchOffset(dst.byteOffset + d + at);
-      // Two views a chunk: TypedArray.set is the only copy between two buffers, and it wants one.
-      memory.set(src.subarray(s + at, s + at + n), m);
-      if (inPlaceAlpha) {
-        // The kernel reads whole 64-byte blocks: make the slack opaque so it cannot count as a change.
-        memory.fill(0xff, m + n, m + n + 64);
-        if (!simd.orAlpha(m, n, alpha)) continue;
-      } else {
-        simd.run(name, m, m, n, alpha);
-      }
-      dst.set(memory.subarray(m, m + n), d + at);
-    }
-  }
-}
-
-/** Converts from a PixelStore's pixels, in place in its memory, through its scratch. */
-function convertFromStore(
-  store: PixelStore,
-  name: SwizzleName,
-  alpha: number,
-  srcOffset: number,
-  srcStrideBytes: number,
-  dst: Uint8Array,
-  dstOffset: number,
-  dstStrideBytes: number,
-  rowBytes: number,
-  height: number,
-): void {
-  const contiguous = srcStrideBytes === rowBytes && dstStrideBytes === rowBytes;
-  const runs = contiguous ? 1 : height;
-  const runBytes = contiguous ? rowBytes * height : rowBytes;
-  const { kernel, scratchBase } = store;
-  const memory = kernel.memory;
+  const inPlaceAlpha =
+    store === null && name === 'identity' && src.buffer === dst.buffer && src.byteOffset + srcOffset === dst.byteOffset + dstOffset;
   for (let h = 0; h < runs; h++) {
     const s = srcOffset + h * srcStrideBytes;
     const d = dstOffset + h * dstStrideBytes;
     for (let at = 0; at < runBytes; at += SCRATCH_BYTES) {
       const n = Math.min(SCRATCH_BYTES, runBytes - at);
       const m = scratchBase + scratchOffset(dst.byteOffset + d + at);
-      kernel.run(name, s + at, m, n, alpha);
+      if (store !== null) {
+        kernel.run(name, s + at, m, n, alpha);
+      } else {
+        // Two views a chunk: TypedArray.set is the only copy between two buffers, and it wants one.
+        memory.set(src.subarray(s + at, s + at + n), m);
+        if (inPlaceAlpha) {
+          // The kernel reads whole 64-byte blocks: make the slack opaque so it cannot count as a change.
+          memory.fill(0xff, m + n, m + n + 64);
+          if (!kernel.orAlpha(m, n, alpha)) continue;
+        } else {
+          kernel.run(name, m, m, n, alpha);
+        }
+      }
       dst.set(memory.subarray(m, m + n), d + at);
     }
   }

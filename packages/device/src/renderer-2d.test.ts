@@ -1,4 +1,5 @@
 import { VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM } from '@virtio-gpu/protocol';
+import { noise } from '../test/noise.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PIXEL_FORMATS, setSimdConversion } from './pixel-formats.js';
 import { Renderer2D } from './renderer-2d.js';
@@ -28,15 +29,6 @@ function rendererWith(format: number, width: number, height: number, bytes: Uint
   return r;
 }
 
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s >>> 24;
-  }
-  return out;
-}
 
 describe('Renderer2D readback of a scanout-sized image (its pixels in a wasm PixelStore)', () => {
   afterEach(() => {
