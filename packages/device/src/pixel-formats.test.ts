@@ -41,7 +41,8 @@ describe.each([
   for (const [format, l] of PIXEL_FORMATS) {
     for (const c of cases) {
       it(`format ${format}, ${c.name} -> the byte-wise definition, bytes outside the rect untouched`, () => {
-        const width = 13;
+        // 70 pixels a row: long enough for the wasm kernel (shorter rows take the JavaScript one).
+        const width = 70;
         const height = 7;
         const srcStride = width * 4 + c.srcPad;
         const dstStride = width * 4 + c.dstPad;
@@ -86,6 +87,18 @@ describe.each([
       want[odd * 4 + 3] = 255;
       convertRowToRgba(VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, bytes, 0, bytes, 0, pixels);
       expect(bytes, `odd pixel ${odd}`).toEqual(want);
+    }
+  });
+
+  it('narrow rows (either kernel by length) -> the byte-wise definition', () => {
+    for (const width of [1, 3, 63, 64, 65]) {
+      const l = PIXEL_FORMATS.get(VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM)!;
+      const src = noise(width * 4 * 5, width);
+      const got = new Uint8Array(width * 4 * 5);
+      const want = new Uint8Array(width * 4 * 5);
+      convertRectToRgba(VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, src, 0, width * 4 + 0, got, 0, width * 4, width, 5);
+      for (let h = 0; h < 5; h++) reference(l, src, h * width * 4, want, h * width * 4, width);
+      expect(got, `width ${width}`).toEqual(want);
     }
   });
 

@@ -101,7 +101,10 @@ export function convertRectToRgba(
   }
   const alpha = l.a < 0 ? OPAQUE : 0;
   const fromStore = store && store.pixels === src ? store : null;
-  const wasm = !simdEnabled ? null : fromStore !== null ? fromStore.kernel : simdSwizzle();
+  const contiguous = srcStrideBytes === rowBytes && dstStrideBytes === rowBytes;
+  const runBytes = contiguous || height === 1 ? rowBytes * height : rowBytes;
+  const useWasm = simdEnabled && runBytes >= SIMD_MIN_RUN_BYTES;
+  const wasm = !useWasm ? null : fromStore !== null ? fromStore.kernel : simdSwizzle();
   if (wasm !== null) {
     convertSimd(wasm, fromStore, SIMD_NAMES.get(format)!, alpha, src, srcOffset, srcStrideBytes, dst, dstOffset, dstStrideBytes, rowBytes, height);
     return;
@@ -182,6 +185,12 @@ function convertSimd(
     }
   }
 }
+
+/**
+ * Shorter runs (rows of a narrow rect) take the JavaScript kernel: the two copies and the call
+ * into wasm cost more than the conversion saves below about 64 pixels (measured, Node 20).
+ */
+const SIMD_MIN_RUN_BYTES = 256;
 
 /** Whether conversions may use the wasm kernel (tests turn it off to check the JavaScript one). */
 let simdEnabled = true;
