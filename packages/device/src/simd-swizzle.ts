@@ -164,6 +164,8 @@ export function simdSwizzle(): SimdKernel | null {
  */
 export function createPixelStore(bytes: number): PixelStore | null {
   if (bytes < PIXEL_STORE_MIN_BYTES || liveStores >= MAX_PIXEL_STORES) return null;
+  // The shared scratch first: stores must never take the address space it needs.
+  if (simdSwizzle() === null) return null;
   const scratchBase = Math.ceil(bytes / 4096) * 4096;
   const kernel = instantiate(Math.ceil((scratchBase + SCRATCH_AREA) / WASM_PAGE));
   if (kernel === null) return null;
