@@ -61,8 +61,16 @@ export interface PageScanout {
   png: string;
 }
 
+/** What the page reports. */
+export interface PageResult {
+  scanouts: PageScanout[];
+  frameEvents: number;
+  /** Whether this page may compile WebAssembly (a Content-Security-Policy can forbid it). */
+  wasm: boolean;
+}
+
 /** Runs in the page: the demo drawn to one canvas per scanout through the display's events. */
-export async function runInPage(): Promise<{ scanouts: PageScanout[]; frameEvents: number }> {
+export async function runInPage(): Promise<PageResult> {
   const rig = wireGpu(SCANOUTS);
   const canvases = new Map<number, CanvasRenderingContext2D>();
   let frameEvents = 0;
@@ -91,7 +99,16 @@ export async function runInPage(): Promise<{ scanouts: PageScanout[]; frameEvent
     if (!rig.device.readScanout(id, { x: 0, y: 0, width: s.width, height: s.height }, readback, s.width * 4)) throw new Error(`readScanout ${id} failed`);
     return { id, width: s.width, height: s.height, canvas: toBase64(canvas), readback: toBase64(readback), png: toBase64(encodePng(rig.display.composite(id)!)) };
   });
-  return { scanouts, frameEvents };
+  return { scanouts, frameEvents, wasm: wasmAllowed() };
+}
+
+function wasmAllowed(): boolean {
+  try {
+    new WebAssembly.Module(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function toBase64(bytes: Uint8Array | Uint8ClampedArray): string {
