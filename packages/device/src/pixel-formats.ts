@@ -264,7 +264,7 @@ const KERNELS: ReadonlyMap<number, Kernel> = new Map([
 /**
  * Int32 views of whole buffers, one slot for sources and one for destinations: a display reads
  * the same resource into the same surface frame after frame, so the views are made once, not
- * once a call.
+ * once a call. A slot keeps its last buffer reachable until another buffer replaces it.
  */
 const viewCache: { buffer: ArrayBufferLike | null; view: Int32Array }[] = [
   { buffer: null, view: new Int32Array(0) },
