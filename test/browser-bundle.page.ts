@@ -1,14 +1,13 @@
 /**
  * The page side of browser-bundle.test.ts: bundled by esbuild for the browser (no Node
  * polyfills) and run in Chromium, and imported by the test in Node so both engines run the very
- * same code. It wires the layers by hand from their public APIs, as a browser emulator would:
- * guest RAM and driver, the device with the display as its sink, split queues, and a canvas per
- * scanout fed by the display's frame events.
+ * same code. It wires the layers from their public APIs, as a browser emulator would: the
+ * device's in-process wiring (guest RAM, driver, split queues, device) with a Display as its
+ * sink, and a canvas per scanout fed by the display's frame events.
  */
 import { VIRTIO_GPU_MAX_SCANOUTS } from '@virtio-gpu/protocol';
-import { SplitQueue } from '@virtio-gpu/virtqueue';
-import { DemoWorkload, GpuDriver, GuestRam } from '@virtio-gpu/guest';
-import { VirtioGpuDevice } from '@virtio-gpu/device';
+import { DemoWorkload, type GpuDriver } from '@virtio-gpu/guest';
+import { createInProcessGpu, type VirtioGpuDevice } from '@virtio-gpu/device';
 import { Display, encodePng } from '@virtio-gpu/display';
 
 /** A device, its display and a guest driver in one realm. */
@@ -25,19 +24,13 @@ export const SCANOUTS = [
 ];
 export const FRAMES = 4;
 
-/** Guest RAM, the device with `display` as its sink, negotiated features and the driver's rings as the device's queues. */
+/** Guest RAM, the device with a Display as its sink, negotiated features and the driver's rings as the device's queues. */
 export function wireGpu(scanouts: { width: number; height: number }[]): Rig {
   if (scanouts.length > VIRTIO_GPU_MAX_SCANOUTS) throw new RangeError('too many scanouts');
-  const ram = new GuestRam({ regions: [{ gpa: 0x4000_0000, bytes: 32 << 20 }] });
   const display = new Display();
-  let driver: GpuDriver | null = null;
-  const device = new VirtioGpuDevice({ memory: ram.memory, scanouts, sink: display, onInterrupt: () => driver?.interrupt() });
-  display.setSource(device);
-  driver = new GpuDriver({ ram, transport: { notify: (q) => device.notify(q as 0 | 1) }, queueSize: 64 });
-  device.negotiate(device.features);
-  const [control, cursor] = [0, 1].map((i) => new SplitQueue(ram.memory, driver!.queueLayout(i)));
-  device.attachQueues(control!, cursor!);
-  return { device, display, driver };
+  const gpu = createInProcessGpu({ scanouts, sink: display, ramBytes: 32 << 20, queueSize: 64 });
+  display.setSource(gpu.device);
+  return { device: gpu.device, display, driver: gpu.driver };
 }
 
 /** Runs the demo workload's first `frames` frames; returns the scanout ids it drew. */

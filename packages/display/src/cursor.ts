@@ -1,7 +1,7 @@
-import { CURSOR_SIZE } from '@virtio-gpu/device';
+import { CURSOR_SIZE } from '@virtio-gpu/protocol';
 import type { CursorState } from './types.js';
 
-/** Bytes in one RGBA8 cursor image (the device's CURSOR_SIZE squared, 4 bytes a pixel). */
+/** Bytes in one RGBA8 cursor image (protocol's CURSOR_SIZE squared, 4 bytes a pixel). */
 export const CURSOR_IMAGE_BYTES = CURSOR_SIZE * CURSOR_SIZE * 4;
 
 /**

@@ -5,8 +5,7 @@
  * viewer server are in `@virtio-gpu/display/node`.
  */
 export type { CursorState, Rect, RgbaImage, ScanoutInfo, ScanoutSink, ScanoutSource } from './types.js';
-export { VIRTIO_GPU_MAX_SCANOUTS } from '@virtio-gpu/protocol';
-export { CURSOR_SIZE } from '@virtio-gpu/device';
+export { CURSOR_SIZE, VIRTIO_GPU_MAX_SCANOUTS } from '@virtio-gpu/protocol';
 export {
   Display,
   DEFAULT_MAX_SCANOUT_EDGE,

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { CURSOR_SIZE } from '@virtio-gpu/device';
+import { CURSOR_SIZE } from '@virtio-gpu/protocol';
 import type { CursorInfo } from './cursor.js';
 import { DamageAccumulator } from './damage.js';
 import type { Display } from './display.js';
