@@ -17,9 +17,9 @@
  *
  * Run: node bench/display-update.mjs [--quick]   (after `pnpm build`)
  */
-import { Renderer2D, VirtioGpuDevice } from '@virtio-gpu/device';
+import { Renderer2D, createInProcessGpu } from '@virtio-gpu/device';
 import { Display } from '@virtio-gpu/display';
-import { DemoWorkload, GpuDriver, GuestRam } from '@virtio-gpu/guest';
+import { DemoWorkload } from '@virtio-gpu/guest';
 import {
   VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM,
   VIRTIO_GPU_FORMAT_A8R8G8B8_UNORM,
@@ -30,7 +30,6 @@ import {
   VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM,
   VIRTIO_GPU_FORMAT_X8R8G8B8_UNORM,
 } from '@virtio-gpu/protocol';
-import { SplitQueue } from '@virtio-gpu/virtqueue';
 import { measure, nowNs, printTable } from '../../device/bench/harness.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -40,16 +39,10 @@ const SCANOUTS = [
 ];
 const NULL_SINK = { scanoutChanged() {}, flushed() {}, cursorChanged() {} };
 
-/** The in-process wiring (as the CLI's), with the sink and renderer chosen by the bench. */
+/** The in-process wiring (the CLI demo's), with the sink and renderer chosen by the bench. */
 function wire(sink, renderer) {
-  const ram = new GuestRam({ regions: [{ gpa: 0x4000_0000, bytes: 64 << 20 }] });
-  let driver = null;
-  const device = new VirtioGpuDevice({ memory: ram.memory, scanouts: SCANOUTS, renderer, sink, onInterrupt: () => driver?.interrupt() });
-  driver = new GpuDriver({ ram, transport: { notify: (q) => device.notify(q) }, queueSize: 256 });
-  device.negotiate(device.features);
-  const [control, cursor] = [0, 1].map((i) => new SplitQueue(ram.memory, driver.queueLayout(i)));
-  device.attachQueues(control, cursor);
-  return { device, driver };
+  const gpu = createInProcessGpu({ scanouts: SCANOUTS, sink, renderer, ramBytes: 64 << 20 });
+  return { device: gpu.device, driver: gpu.driver };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
