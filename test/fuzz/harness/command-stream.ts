@@ -94,6 +94,9 @@ export class StreamRig {
   renderer!: Renderer;
   readonly region: (HostVisibleRegion & { confirm?(): Promise<void> }) | undefined;
 
+  /** Host action "restore onto a new device" does nothing (the twin run of the restore check). */
+  skipRestore = false;
+
   constructor(readonly setup: StreamSetup) {
     this.region = setup.region?.();
     this.attach(null);
@@ -149,7 +152,7 @@ export class StreamRig {
         break;
       case 3:
         // Restore onto a new device, as a VMM moving the guest to another host does.
-        this.attach(structuredClone(this.device.snapshot()));
+        if (!this.skipRestore) this.attach(structuredClone(this.device.snapshot()));
         break;
       case 4: {
         const out = new Uint8Array(64 * 48 * 4);
@@ -233,6 +236,31 @@ export class StreamRig {
     const snap = this.renderer.snapshot() as { resources?: unknown[] };
     if (snap.resources && snap.resources.length !== 0) throw new Error(`reset left ${snap.resources.length} renderer resources`);
   }
+}
+
+/**
+ * Run `data` twice, once restoring onto a new device at each "restore" host action and once
+ * ignoring those: a guest must not be able to tell. Every chain must get the same answer, byte
+ * for byte (compared as a multiset: held chains may be answered in another order).
+ */
+export async function checkRestoreInvisible(setup: StreamSetup, data: Uint8Array): Promise<void> {
+  let restores = 0;
+  for (const r of decodeStream(data)) if ((r.ctl & CTL_HOST) !== 0 && r.bytes.length > 0 && r.bytes[0] % 6 === 3) restores++;
+  if (restores === 0) return;
+  const answers: string[][] = [];
+  for (const skip of [false, true]) {
+    const rig = new StreamRig(setup);
+    rig.skipRestore = skip;
+    rig.driver.trace = [];
+    rig.driver.traceBytes = true;
+    await rig.run(data);
+    await rig.finish();
+    if (setup.guestWroteItself?.(rig.renderer)) return;
+    answers.push(rig.driver.trace.map((t) => `${t.qi}:${Buffer.from(t.bytes ?? []).toString('hex')}`).sort());
+  }
+  const [a, b] = answers;
+  if (a.length !== b.length) throw new Error(`restore changed the number of answers: ${a.length} vs ${b.length} without`);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) throw new Error(`restore changed an answer:\n  with    ${a[i]}\n  without ${b[i]}`);
 }
 
 /** Every VIRTIO_GPU_* number (command types, formats, flags, capsets), and the RAM's addresses. */

@@ -54,7 +54,9 @@ export class FuzzDriver {
   readonly answers = new Map<number, number>();
   answered = 0;
   /** When set, every returned chain in order: queue, head, used length, response type (-1: under 4 bytes). */
-  trace: { qi: number; head: number; len: number; type: number; respAt: number }[] | null = null;
+  trace: { qi: number; head: number; len: number; type: number; respAt: number; bytes?: Uint8Array }[] | null = null;
+  /** With trace: keep a copy of each response's bytes too. */
+  traceBytes = false;
 
   constructor(
     readonly ram: GuestRam,
@@ -101,7 +103,7 @@ export class FuzzDriver {
         if (len > o.respLen) throw new Error(`device wrote ${len} bytes into ${o.respLen} writable`);
         if (this.trace) {
           const type = len >= 4 ? new DataView(this.ram.bytes(o.respAt, 4).slice().buffer).getUint32(0, true) : -1;
-          this.trace.push({ qi, head, len, type, respAt: o.respAt });
+          this.trace.push({ qi, head, len, type, respAt: o.respAt, bytes: this.traceBytes && len > 0 ? this.ram.bytes(o.respAt, len).slice() : undefined });
         }
         if (o.respLen >= P.CtrlHdr.SIZE) {
           if (len < P.CtrlHdr.SIZE) throw new Error(`device answered ${len} bytes with ${o.respLen} writable`);
