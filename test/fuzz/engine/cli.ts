@@ -27,7 +27,8 @@ import { TARGETS } from './targets.js';
 
 const FUZZ_DIR = join(ROOT, 'test/fuzz');
 
-interface Options {
+/** Run options (the command line's, see the module comment). */
+export interface Options {
   targets: string[];
   timeS: number;
   runs: number;
@@ -92,7 +93,8 @@ function seedsOf(target: string, committedOnly: boolean): { name: string; data: 
   return dirs.flatMap((dir) => readDir(dir).map((f) => ({ ...f, dir })));
 }
 
-interface Summary {
+/** What one target's run gave. */
+export interface Summary {
   target: string;
   seeds: number;
   final: Stats;
@@ -100,9 +102,18 @@ interface Summary {
   finding: { kind: 'crash' | 'hang' | 'oom'; file: string; error: string } | null;
 }
 
-async function fuzzOne(o: Options, target: string, workerPath: string): Promise<Summary> {
-  const targetPath = await buildInstrumented(join(FUZZ_DIR, TARGETS[target]));
-  const seeds = o.seeds ? seedsOf(target, o.ci) : [];
+/**
+ * Fuzz one target in a worker; `entry` and `seeds` default to the registered target's module and
+ * corpora (the engine's own tests pass a target of their own).
+ */
+export async function fuzzOne(
+  o: Options,
+  target: string,
+  workerPath: string,
+  entry: string = join(FUZZ_DIR, TARGETS[target]),
+  seeds: { name: string; data: Uint8Array; dir: string }[] = o.seeds ? seedsOf(target, o.ci) : [],
+): Promise<Summary> {
+  const targetPath = await buildInstrumented(entry);
   const current = new SharedArrayBuffer(CURRENT_HEADER_BYTES + (1 << 20));
   const cfg: WorkerConfig = {
     targetName: target,
@@ -236,7 +247,14 @@ async function main(): Promise<void> {
   if (summaries.some((s) => s.finding)) process.exitCode = 1;
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exitCode = 2;
-});
+/** Default options, for callers other than the command line. */
+export function defaultOptions(): Options {
+  return parseArgs([]);
+}
+
+if (process.argv[1]?.endsWith('cli.ts')) {
+  main().catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exitCode = 2;
+  });
+}
