@@ -129,10 +129,8 @@ export class PciConfigSpace {
     const low = this.bar.kind === 'io' ? PCI_BASE_ADDRESS_SPACE_IO : this.bar.kind === 'mem64' ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0;
     put32(this.bytes, at, low);
     // Address bits above the size are writable; the type bits and the size's low bits are not.
+    // I/O BARs keep all 32 bits writable like QEMU's: SeaBIOS sizes them from the whole dword.
     put32(this.mask, at, ~(this.bar.size - 1) >>> 0);
-    if (this.bar.kind === 'io') {
-      put32(this.mask, at, (~(this.bar.size - 1) & 0xffff) >>> 0); // 16-bit port space
-    }
     if (this.bar.kind === 'mem64') put32(this.mask, at + 4, 0xffff_ffff);
   }
 
@@ -144,7 +142,7 @@ export class PciConfigSpace {
   /** Base address the BAR is programmed to (ports or bytes; 64-bit BARs may exceed 2^32). */
   get barAddress(): number {
     const at = PciCfg.bar0 + 4 * this.bar.index;
-    const lo = get32(this.bytes, at) & (this.bar.kind === 'io' ? 0xfffc : 0xfffffff0);
+    const lo = get32(this.bytes, at) & (this.bar.kind === 'io' ? 0xfffffffc : 0xfffffff0);
     const hi = this.bar.kind === 'mem64' ? get32(this.bytes, at + 4) : 0;
     return hi * 0x1_0000_0000 + (lo >>> 0);
   }
