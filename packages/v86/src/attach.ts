@@ -176,7 +176,7 @@ export function attachVirtioGpu(emulator: unknown, opts: AttachOptions = {}): V8
   const space = pciBus.register_device(v86dev);
   const mirror = () => space.set(new Int32Array(pci.config.bytes.slice().buffer));
   const unhookPci = interceptConfig(pciBus, pciId, pci, mirror, () => active);
-  const unhookState = opts.snapshots === false ? () => {} : hookState(cpu, device, pci, mirror, opts.sink, log);
+  const unhookState = opts.snapshots === false ? () => {} : hookState(cpu, device, pci, memory, mirror, opts.sink, log);
 
   return {
     device,
@@ -269,7 +269,15 @@ function interceptConfig(bus: V86Pci, pciId: number, pci: VirtioPciFunction, mir
 }
 
 /** Our slot in v86's save_state / restore_state. */
-function hookState(cpu: V86Cpu, device: VirtioGpuDevice, pci: VirtioPciFunction, mirror: () => void, sink: ScanoutSink | undefined, log: NonNullable<AttachOptions['log']>): () => void {
+function hookState(
+  cpu: V86Cpu,
+  device: VirtioGpuDevice,
+  pci: VirtioPciFunction,
+  memory: V86GuestMemory,
+  mirror: () => void,
+  sink: ScanoutSink | undefined,
+  log: NonNullable<AttachOptions['log']>,
+): () => void {
   const get = cpu.get_state;
   const set = cpu.set_state;
   cpu.get_state = function (this: V86Cpu) {
@@ -284,11 +292,18 @@ function hookState(cpu: V86Cpu, device: VirtioGpuDevice, pci: VirtioPciFunction,
       log('warn', 'virtio-gpu: the restored v86 state has no virtio-gpu block; device left as it was');
       return;
     }
-    const { transport, device: dev } = decodeState(saved[0]) as { transport: TransportSnapshot; device: DeviceSnapshot };
-    pci.restore(transport);
-    device.restore(dev, { chainFor: (q, head) => chainOf(pci, q, head) });
-    mirror();
-    redraw(device, sink);
+    try {
+      // The restored guest RAM may sit in a grown wasm memory: fresh views before rebuilding queues.
+      memory.refresh();
+      const { transport, device: dev } = decodeState(saved[0]) as { transport: TransportSnapshot; device: DeviceSnapshot };
+      pci.restore(transport);
+      device.restore(dev, { chainFor: (q, head) => chainOf(pci, q, head) });
+      mirror();
+      redraw(device, sink);
+    } catch (e) {
+      // A state file from another configuration is the host's problem: report it, keep v86 running.
+      log('error', `virtio-gpu: could not restore the device from the v86 state: ${e instanceof Error ? e.message : String(e)}`);
+    }
   };
   return () => {
     cpu.get_state = get;
