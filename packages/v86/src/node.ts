@@ -136,3 +136,5 @@ export async function bootLinux(o: BootOptions): Promise<BootedLinux> {
     },
   };
 }
+
+export { pageDir, servePage, type PageServer, type ServePageOptions } from './serve-page.js';
