@@ -84,6 +84,11 @@ export async function servePage(o: ServePageOptions): Promise<PageServer> {
   const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
   return {
     url: `http://${host}:${a.port}/`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A browser may keep a download or an idle keep-alive socket open: do not wait for it.
+        server.closeAllConnections();
+      }),
   };
 }

@@ -11,7 +11,7 @@ import { buildEdid } from '@virtio-gpu/device';
 import { PackedQueue } from '@virtio-gpu/virtqueue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BootedLinux, bootLinux } from '../src/node.js';
-import { GUEST_DIR, edidDetailedModes, fromHex, patternMismatches } from './pattern.js';
+import { GUEST_DIR, edidDetailedModes, fromHex, patternMismatches } from '../../../test/guest-v86/pattern.js';
 
 const kernel = join(GUEST_DIR, 'bzImage');
 const initrd = join(GUEST_DIR, 'initrd.cpio.gz');

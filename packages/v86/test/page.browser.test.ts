@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PageServer, pageDir, servePage } from '../src/node.js';
-import { GUEST_DIR, patternMismatches } from './pattern.js';
+import { GUEST_DIR, patternMismatches } from '../../../test/guest-v86/pattern.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const kernel = join(GUEST_DIR, 'bzImage');

@@ -66,4 +66,4 @@ export function fromHex(hex: string): Uint8Array {
 }
 
 /** Where .ci/run and test/guest-v86/build.sh put the guest. */
-export const GUEST_DIR = new URL('../../../.cache/guest-v86/', import.meta.url).pathname;
+export const GUEST_DIR = new URL('../../.cache/guest-v86/', import.meta.url).pathname;
