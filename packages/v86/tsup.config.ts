@@ -9,4 +9,6 @@ export default defineConfig({
   target: 'es2022',
   platform: 'neutral',
   external: ['v86'],
+  // node.ts uses import.meta.url; the CommonJS build needs tsup's shim for it.
+  shims: true,
 });
