@@ -93,7 +93,7 @@ export async function runV86(args: string[], io: CliIo): Promise<number> {
   }
 
   let gpu: V86VirtioGpu | null = null;
-  const display = new Display({ source: { readScanout: (id, rect, dst, stride) => gpu?.device.readScanout(id, rect, dst, stride) ?? false } });
+  const display = new Display({ source: { readScanout: (id, rect, dst, stride) => gpu?.readScanout(id, rect, dst, stride) ?? false } });
   let line = '';
   const guest = await bootLinux({
     kernel: values.kernel!,

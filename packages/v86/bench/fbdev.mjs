@@ -67,9 +67,9 @@ try {
 // What a display pays per full-screen flush: reading scanout 0 back as RGBA8 (Display.flushed).
 const px = new Uint8Array(1024 * 768 * 4);
 const full = { x: 0, y: 0, width: 1024, height: 768 };
-gpu.device.readScanout(0, full, px, 4096);
+gpu.readScanout(0, full, px, 4096);
 const r0 = performance.now();
-for (let i = 0; i < 20; i++) gpu.device.readScanout(0, full, px, 4096);
+for (let i = 0; i < 20; i++) gpu.readScanout(0, full, px, 4096);
 const readbackMs = (performance.now() - r0) / 20;
 await g.stop();
 if (/FAIL/.test(g.serial())) {

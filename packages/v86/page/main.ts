@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   });
   emulator.add_listener('emulator-loaded', () => {
     state.gpu = attachVirtioGpu(emulator, { sink: state.screen, scanouts: [{ width: 1024, height: 768 }] });
-    state.screen.setSource(state.gpu.device);
+    state.screen.setSource(state.gpu);
     state.bootedAt = performance.now();
     void emulator.run();
   });

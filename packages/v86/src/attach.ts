@@ -17,6 +17,7 @@
 import { type ScanoutConfig, type ScanoutSink, VirtioGpuDevice, type VirtioGpuDeviceOptions } from '@virtio-gpu/device';
 import { type VirtioBackend, VirtioPciFunction, gpuBackend, type TransportSnapshot } from '@virtio-gpu/virtio-pci';
 import type { DeviceSnapshot } from '@virtio-gpu/device';
+import type { Rect } from '@virtio-gpu/protocol';
 import { PackedQueue, SplitQueue, type Virtqueue } from '@virtio-gpu/virtqueue';
 import { V86GuestMemory } from './guest-memory.js';
 import { JitReportingQueue } from './jit-queue.js';
@@ -68,6 +69,12 @@ export interface V86VirtioGpu {
   readonly stats: AttachStats;
   /** Rebuilds every view if v86's memory grew (done on each port access anyway). */
   refresh(): void;
+  /**
+   * The device's readScanout after a {@link refresh}: the 2D renderer reads scanouts from the
+   * guest's backing pages, whose views go stale when v86's memory grows between port accesses.
+   * Displays and screens read through this, not through `device` directly.
+   */
+  readScanout(scanoutId: number, rect: Rect, dst: Uint8Array, dstStrideBytes: number): boolean;
   /** Stops answering (ports read as absent), restores v86's methods, lowers the IRQ. */
   detach(): void;
 }
@@ -185,6 +192,10 @@ export function attachVirtioGpu(emulator: unknown, opts: AttachOptions = {}): V8
     pciId,
     stats,
     refresh,
+    readScanout(scanoutId, rect, dst, dstStrideBytes) {
+      refresh();
+      return device.readScanout(scanoutId, rect, dst, dstStrideBytes);
+    },
     detach() {
       if (!active) return;
       pciBus.lower_irq(pciId);
