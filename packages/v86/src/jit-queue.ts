@@ -12,11 +12,11 @@ import type { DescriptorChain, Virtqueue } from '@virtio-gpu/virtqueue';
 export type DirtyRange = (start: number, end: number) => void;
 
 /** A {@link Virtqueue} that reports the device's writes to `dirty`. */
-export class JitReportingQueue implements Virtqueue {
+export class JitReportingQueue implements Virtqueue<DescriptorChain> {
   private ringWritten = false;
 
   constructor(
-    readonly inner: Virtqueue,
+    readonly inner: Virtqueue<DescriptorChain>,
     /** Ring areas the device writes: [gpa, bytes] pairs. */
     private readonly deviceAreas: readonly (readonly [number, number])[],
     private readonly dirty: DirtyRange,
