@@ -1,6 +1,7 @@
 import { access, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { Display, startViewer } from '@virtio-gpu/display';
+import { Display } from '@virtio-gpu/display';
+import { startViewer } from '@virtio-gpu/display/node';
 import type { V86VirtioGpu } from '@virtio-gpu/v86';
 import { bootLinux } from '@virtio-gpu/v86/node';
 import type { CliIo } from './decode.js';
