@@ -6,6 +6,7 @@ import { Display } from '@virtio-gpu/display';
 import { startViewer, writePng } from '@virtio-gpu/display/node';
 import { DemoWorkload } from '@virtio-gpu/guest';
 import type { CliIo } from './decode.js';
+import { runDemoLinux } from './demo-linux.js';
 
 export const DEMO_USAGE = `usage: virtio-gpu demo [options]
 
@@ -18,6 +19,7 @@ partial transfers from scattered pages, flushes, a moving cursor, two scanouts, 
   --host H           viewer address (default 127.0.0.1)
   --port N           viewer port (default 0: any free port)
   --scanouts LIST    scanout sizes, e.g. 800x600,640x480 (1 to 16; default 800x600,640x480)
+  --linux            instead: serve a page booting Linux in v86 on our device (demo --linux --help)
   -h, --help         this text
 `;
 
@@ -37,6 +39,7 @@ export function parseScanouts(text: string): Array<{ width: number; height: numb
 
 /** `virtio-gpu demo`: serves the live viewer, or writes PNG frames with --png. */
 export async function runDemo(args: string[], io: CliIo): Promise<number> {
+  if (args.includes('--linux')) return runDemoLinux(args.filter((a) => a !== '--linux'), io);
   let values;
   try {
     ({ values } = parseArgs({
