@@ -20,6 +20,7 @@ import { DemoWorkload, GpuDriver, GuestRam, cmd, rect } from '@virtio-gpu/guest'
 import { SplitQueue } from '@virtio-gpu/virtqueue';
 import { FakeRegion } from '../../packages/device/test/fake-renderer';
 import { TestRenderer3D, fill3d } from '../support/renderer3d';
+import { PciDriver, PciRig } from './harness/pci-rig';
 import {
   CTL_KICK,
   CTL_SETTLE,
@@ -254,8 +255,40 @@ function packedSeeds(): [string, Uint8Array][] {
   return [['ring-direct-and-indirect', img.seed(7, [0x00, 0x41, 0x01, 0x85, 0x01, 0x40])]];
 }
 
+/**
+ * virtio-pci seeds: a well-behaved driver's init (every PCI config and BAR access it makes,
+ * recorded as the target's 8-byte operations) then requests through the target's own
+ * request step; and the same with the init as the target's macro step.
+ */
+function pciSeeds(): [string, Uint8Array][] {
+  const ops: number[] = [];
+  const rig = new PciRig();
+  const driver = new PciDriver(rig);
+  const fn = rig.fn;
+  const rec = (op: number, width: number, offset: number, value: number): void => {
+    const b = new Uint8Array(8);
+    const dv = new DataView(b.buffer);
+    b[0] = op;
+    b[1] = width === 1 ? 0 : width === 2 ? 1 : 2;
+    dv.setUint16(2, offset, true);
+    dv.setUint32(4, value >>> 0, true);
+    ops.push(...b);
+  };
+  const { configWrite, barWrite, barRead } = { configWrite: fn.configWrite.bind(fn), barWrite: fn.barWrite.bind(fn), barRead: fn.barRead.bind(fn) };
+  fn.configWrite = (o, w, v) => (rec(1, w, o, v), configWrite(o, w, v));
+  fn.barWrite = (o, w, v) => (rec(3, w, o, v), barWrite(o, w, v));
+  fn.barRead = (o, w) => (rec(2, w, o, 0), barRead(o, w));
+  if (!driver.init()) throw new Error('pci seed: init failed');
+  const request = [6, 0, 0, 0, 0, 0, 0, 0];
+  return [
+    ['driver-init-registers-then-requests', Uint8Array.from([...ops, ...request, ...request])],
+    ['driver-init-macro-then-requests', Uint8Array.from([5, 0, 0, 0, 0, 0, 0, 0, ...request, ...request, ...request])],
+  ];
+}
+
 async function main(): Promise<void> {
-  for (const t of ['device-2d', 'device-3d', 'decode', 'split-chain', 'packed-chain']) clearNamed(t);
+  for (const t of ['device-2d', 'device-3d', 'decode', 'split-chain', 'packed-chain', 'virtio-pci']) clearNamed(t);
+  for (const [name, data] of pciSeeds()) write('virtio-pci', name, data);
   const demo2d = await recordSession(new Renderer2D(), undefined, (d) => demo(d, 3));
   const demoOn3d = await recordSession(r3d(), undefined, (d) => demo(d, 1));
   const region = new FakeRegion(1n << 20n);

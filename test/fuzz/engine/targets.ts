@@ -8,4 +8,5 @@ export const TARGETS: Readonly<Record<string, string>> = {
   'packed-chain': 'targets/packed-chain.ts',
   'device-2d': 'targets/device-2d.ts',
   'device-3d': 'targets/device-3d.ts',
+  'virtio-pci': 'targets/virtio-pci.ts',
 };
