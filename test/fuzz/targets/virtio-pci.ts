@@ -65,7 +65,8 @@ export function fuzz(data: Uint8Array): void {
   const driver = new PciDriver(rig);
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   for (let at = 0; at + 8 <= data.length; at += 8) step(rig, driver, data[at], WIDTHS[data[at + 1] & 7], dv.getUint16(at + 2, true), dv.getUint32(at + 4, true));
-  // ISR read clears the line.
+  // ISR read clears the line (with the BAR decoding: otherwise the read never reaches the function).
+  driver.enable();
   rig.fn.barRead(rig.fn.layout.isr.offset, 1);
   if (rig.fn.intxAsserted) throw new Error('INTx still asserted after reading ISR status');
   // The emulator resets the function; a well-behaved driver then gets a working device.
