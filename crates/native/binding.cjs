@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.FdPoller = nativeBinding.FdPoller
+module.exports.RutabagaCore = nativeBinding.RutabagaCore
 module.exports.acceptUnix = nativeBinding.acceptUnix
 module.exports.closeFd = nativeBinding.closeFd
 module.exports.connectUnix = nativeBinding.connectUnix

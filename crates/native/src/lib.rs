@@ -9,6 +9,11 @@ pub mod error;
 #[cfg(target_os = "linux")]
 pub mod plumbing;
 
+pub mod renderer;
+
+pub mod js_args;
+pub mod js_guest_memory;
+pub mod js_renderer;
 #[cfg(target_os = "linux")]
 pub mod js_fd;
 #[cfg(target_os = "linux")]
