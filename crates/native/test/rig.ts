@@ -2,7 +2,7 @@
  * A device, guest driver and real split queues over guest RAM, for the renderer's tests: the
  * same wiring as the CLI's in-process GPU, with the renderer and RAM kind chosen by the test.
  */
-import { Renderer2D, type Renderer, type ScanoutConfig, VirtioGpuDevice } from '@virtio-gpu/device';
+import { type HostVisibleRegion, Renderer2D, type Renderer, type ScanoutConfig, VirtioGpuDevice } from '@virtio-gpu/device';
 import { GpuDriver, GuestRam } from '@virtio-gpu/guest';
 import * as P from '@virtio-gpu/protocol';
 import { SplitQueue } from '@virtio-gpu/virtqueue';
@@ -16,7 +16,7 @@ export interface Rig {
 }
 
 /** Build a rig; RAM is a SharedArrayBuffer unless `shared` is false. */
-export function rig(renderer: Renderer = new Renderer2D(), opts: { scanouts?: ScanoutConfig[]; shared?: boolean; ramBytes?: number } = {}): Rig {
+export function rig(renderer: Renderer = new Renderer2D(), opts: { scanouts?: ScanoutConfig[]; shared?: boolean; ramBytes?: number; hostVisible?: HostVisibleRegion } = {}): Rig {
   const ram = new GuestRam({ regions: [{ gpa: 0x4000_0000, bytes: opts.ramBytes ?? 32 << 20 }], shared: opts.shared ?? true });
   const log: string[] = [];
   let driver: GpuDriver | null = null;
@@ -24,6 +24,7 @@ export function rig(renderer: Renderer = new Renderer2D(), opts: { scanouts?: Sc
     memory: ram.memory,
     renderer,
     scanouts: opts.scanouts ?? [{ width: 320, height: 240 }],
+    hostVisible: opts.hostVisible,
     log: (_l, line) => void log.push(line),
     onInterrupt: () => driver?.interrupt(),
   });
@@ -44,4 +45,19 @@ export function scanoutPixels(r: Rig, id: number, width: number, height: number)
   const out = new Uint8Array(width * height * 4);
   if (!r.device.readScanout(id, { x: 0, y: 0, width, height }, out, width * 4)) throw new Error(`scanout ${id} unreadable`);
   return out;
+}
+
+/** A host-visible region that records what the device maps into it (views, not memory). */
+export class RecordingRegion implements HostVisibleRegion {
+  readonly size = 1n << 30n;
+  readonly mapped = new Map<bigint, Uint8Array[]>();
+
+  map(offset: bigint, mapping: { iovecs?: readonly Uint8Array[] }): boolean {
+    this.mapped.set(offset, [...(mapping.iovecs ?? [])]);
+    return true;
+  }
+
+  unmap(offset: bigint): void {
+    this.mapped.delete(offset);
+  }
 }
