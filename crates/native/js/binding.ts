@@ -22,7 +22,7 @@ export function platformPackageName(): string {
 
 /** How to get a binary for this machine (the message every "unavailable" error carries). */
 export const BUILD_HINT =
-  'build it from a checkout with Rust >= 1.88 (rustup): `pnpm --filter @virtio-gpu/native build` ' +
+  'build it from a checkout with Rust >= 1.88 (rustup): `pnpm --filter @virtio-gpu/native build:native` ' +
   `(or install ${platformPackageName()} where published)`;
 
 let cached: BindingLoad | undefined;

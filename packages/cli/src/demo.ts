@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { startViewer } from '@virtio-gpu/display';
 import { DemoWorkload } from '@virtio-gpu/guest';
 import type { CliIo } from './decode.js';
+import { loadRenderer } from './renderer-choice.js';
 import { createInProcessGpu } from './rig.js';
 
 export const DEMO_USAGE = `usage: virtio-gpu demo [options]
@@ -17,6 +18,8 @@ partial transfers from scattered pages, flushes, a moving cursor, two scanouts, 
   --host H           viewer address (default 127.0.0.1)
   --port N           viewer port (default 0: any free port)
   --scanouts LIST    scanout sizes, e.g. 800x600,640x480 (1 to 16; default 800x600,640x480)
+  --renderer NAME    ts (default: the embedded TypeScript renderer) or rutabaga (rutabaga_gfx
+                     through @virtio-gpu/native; needs its binary for this platform)
   -h, --help         this text
 `;
 
@@ -47,6 +50,7 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
         host: { type: 'string' },
         port: { type: 'string' },
         scanouts: { type: 'string' },
+        renderer: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -68,7 +72,12 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
 
-  const gpu = createInProcessGpu({ scanouts });
+  const choice = await loadRenderer(values.renderer ?? 'ts');
+  if (typeof choice === 'string') {
+    io.stderr(`virtio-gpu demo: ${choice}\n`);
+    return 1;
+  }
+  const gpu = createInProcessGpu({ scanouts, renderer: choice.renderer, sharedRam: choice.sharedRam });
   const demo = new DemoWorkload(gpu.driver, { maxScanouts: scanouts.length });
   await demo.setup();
 

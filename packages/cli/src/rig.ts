@@ -10,6 +10,8 @@ export interface InProcessGpuOptions {
   renderer?: Renderer;
   /** Guest RAM in bytes. Default 256 MiB. */
   ramBytes?: number;
+  /** Guest RAM as a SharedArrayBuffer (the rutabaga renderer needs memory that cannot move). */
+  sharedRam?: boolean;
   /** Descriptors per queue. Default 256. */
   queueSize?: number;
 }
@@ -28,7 +30,7 @@ export interface InProcessGpu {
  * The driver's kicks call the device directly; the device's interrupts run the driver's handler.
  */
 export function createInProcessGpu(opts: InProcessGpuOptions = {}): InProcessGpu {
-  const ram = new GuestRam({ regions: [{ gpa: 0x4000_0000, bytes: opts.ramBytes ?? 256 << 20 }] });
+  const ram = new GuestRam({ regions: [{ gpa: 0x4000_0000, bytes: opts.ramBytes ?? 256 << 20 }], shared: opts.sharedRam ?? false });
   const display = new Display();
   let driver: GpuDriver | null = null;
   const device = new VirtioGpuDevice({
