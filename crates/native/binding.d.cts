@@ -25,10 +25,15 @@ export declare class FdPoller {
   close(): void
 }
 
-/** rutabaga through napi; see the module comment. */
+/**
+ * rutabaga through napi; see the module comment. The state lives in a per-thread table (see
+ * js_renderer_hot.rs) so the hot calls can be plain functions taking `handle`.
+ */
 export declare class RutabagaCore {
   /** Build the core; `onFences()` runs on the JS thread when fences retired on another thread. */
   constructor(options: CoreOptions, onFences: () => unknown)
+  /** The handle the hot-path functions (`rutabagaTransferToHost2D`, ...) take. */
+  get handle(): number
   /** Capsets in GET_CAPSET_INFO order. */
   capsets(): Array<CoreCapset>
   /** GET_CAPSET payload. */
@@ -43,10 +48,6 @@ export declare class RutabagaCore {
   attachBacking(id: number, backing: unknown): void
   /** RESOURCE_DETACH_BACKING; the guest memory is released once rutabaga dropped its pointers. */
   detachBacking(id: number): void
-  /** TRANSFER_TO_HOST_2D (offset as Linux sends it: the rect's first byte in the backing). */
-  transferToHost2D(id: number, x: number, y: number, width: number, height: number, offset: number): void
-  /** Read a rect as RGBA8 into `dst` (rows `dstStride` apart); false when it cannot be read. */
-  readback(id: number, x: number, y: number, width: number, height: number, dst: Uint8Array, dstStride: number, layout?: CoreLayout | undefined | null): boolean
   /** Map a host blob: `{ buffer, mapInfo }`, the buffer being rutabaga's mapping (no copy). */
   mapBlob(id: number): { buffer: ArrayBuffer; mapInfo: number }
   /** Release a host blob's mapping: its ArrayBuffer is detached first, then rutabaga unmaps. */
@@ -61,10 +62,6 @@ export declare class RutabagaCore {
   contextDetachResource(ctxId: number, id: number): void
   /** SUBMIT_3D (the stream is copied before rutabaga parses it). */
   submit(ctxId: number, commands: Uint8Array): void
-  /** Start a fence; retirement comes through takeFences. */
-  createFence(fenceId: bigint, ctxId: number, ringIdx: number, ringed: boolean): void
-  /** Every fence retired so far, in arrival order. */
-  takeFences(): Array<CoreFence>
   /** The whole image of a 2D resource (snapshots). */
   pixels(id: number): Uint8Array
   /** Replace the whole image of a 2D resource (restore). */
@@ -73,8 +70,6 @@ export declare class RutabagaCore {
   reset(): void
   /** Guest-memory keeps held (tests: detach/destroy/reset release them). */
   heldBackings(): number
-  /** Drop the fence wake-up's hold early (the JS side is shutting the renderer down). */
-  closeWake(): void
 }
 
 /** Accept a pending connection, or null when none is pending. */
@@ -177,6 +172,18 @@ export interface RecvResult {
 
 /** recvmsg into `buf` with up to `maxFds` descriptors; null when nothing is pending (EAGAIN). */
 export declare function recvWithFds(fd: number, buf: Uint8Array, maxFds: number): RecvResult | null
+
+/** Start a fence; retirement comes through rutabagaTakeFences. */
+export declare function rutabagaCreateFence(handle: number, fenceId: bigint, ctxId: number, ringIdx: number, ringed: boolean): void
+
+/** Read a rect as RGBA8 into `dst` (rows `dstStride` apart); false when it cannot be read. */
+export declare function rutabagaReadback(handle: number, id: number, x: number, y: number, width: number, height: number, dst: Uint8Array, dstStride: number, layout?: CoreLayout | undefined | null): boolean
+
+/** Every fence retired so far, in arrival order. */
+export declare function rutabagaTakeFences(handle: number): Array<CoreFence>
+
+/** TRANSFER_TO_HOST_2D (offset as Linux sends it: the rect's first byte in the backing). */
+export declare function rutabagaTransferToHost2D(handle: number, id: number, x: number, y: number, width: number, height: number, offset: number): void
 
 /** sendmsg `data` with `fds` attached; returns bytes sent, or null when the socket is full. */
 export declare function sendWithFds(fd: number, data: Uint8Array, fds: Array<number>): number | null

@@ -66,6 +66,10 @@ const NO_3D = 'rutabaga has no 3D component in this build (virgl_renderer/gfxstr
 export class RutabagaRenderer implements Renderer {
   readonly capabilities: RendererCapabilities;
   private readonly core: Core;
+  /** The binding's plain functions for per-command calls (class methods cost ~10x more). */
+  private readonly hot: NativeBinding;
+  /** `core.handle`, the first argument of the hot functions. */
+  private readonly h: number;
   private readonly entries = new Map<number, Entry>();
   private readonly contexts = new Set<number>();
   private fenceHandler: FenceHandler = () => {};
@@ -79,6 +83,8 @@ export class RutabagaRenderer implements Renderer {
       throw Object.assign(new Error(`cross-domain is Linux only (this binary: ${binding.nativeSupport().target})`), { code: 'ENOTSUP' });
     }
     this.core = new binding.RutabagaCore({ crossDomain, waylandSocket }, () => this.drainFences());
+    this.hot = binding;
+    this.h = this.core.handle;
     const capsets: CapsetInfo[] = this.core.capsets().map((c) => Object.freeze({ id: c.id, maxVersion: c.maxVersion, maxSize: c.maxSize }));
     this.capabilities = Object.freeze({ capsets: Object.freeze(capsets), threeD: crossDomain, hostBlobs: crossDomain, contextInit: crossDomain });
   }
@@ -90,7 +96,7 @@ export class RutabagaRenderer implements Renderer {
 
   /** Retire everything rutabaga signalled, in order, on this (the JS) thread. */
   private drainFences(): void {
-    const fences = this.core.takeFences();
+    const fences = this.hot.rutabagaTakeFences(this.h);
     for (let i = 0; i < fences.length; i++) {
       const f = fences[i];
       this.fenceHandler({ fenceId: f.fenceId, ctxId: f.ctxId, ringIdx: f.ringIdx, ringed: f.ringed });
@@ -143,7 +149,7 @@ export class RutabagaRenderer implements Renderer {
   /** @inheritDoc */
   transferToHost2d(resourceId: number, r: Rect, offset: number): Result {
     try {
-      this.core.transferToHost2D(resourceId, r.x, r.y, r.width, r.height, offset);
+      this.hot.rutabagaTransferToHost2D(this.h, resourceId, r.x, r.y, r.width, r.height, offset);
       return OK;
     } catch (e) {
       return failureOf(e);
@@ -162,7 +168,7 @@ export class RutabagaRenderer implements Renderer {
 
   /** @inheritDoc */
   readback(resourceId: number, r: Rect, dst: Uint8Array, dstStrideBytes: number, layout?: ScanoutLayout): boolean {
-    return this.core.readback(resourceId, r.x, r.y, r.width, r.height, dst, dstStrideBytes, layout);
+    return this.hot.rutabagaReadback(this.h, resourceId, r.x, r.y, r.width, r.height, dst, dstStrideBytes, layout);
   }
 
   /**
@@ -222,7 +228,7 @@ export class RutabagaRenderer implements Renderer {
 
   /** Global fences retire now; ring fences when cross-domain signals them. */
   createFence(fence: Fence): Result {
-    const r = attempt(() => this.core.createFence(fence.fenceId, fence.ctxId, fence.ringIdx, fence.ringed));
+    const r = attempt(() => this.hot.rutabagaCreateFence(this.h, fence.fenceId, fence.ctxId, fence.ringIdx, fence.ringed));
     if (r.ok) this.drainFences();
     return r;
   }

@@ -18,7 +18,8 @@ use napi_derive::napi;
 
 use crate::error::{Code, NativeError};
 use crate::js_guest_memory::{self, Keep};
-use crate::renderer::{BlobArgs, BlobLayout, Options, Rect, Renderer};
+use crate::js_renderer_hot as hot;
+use crate::renderer::{BlobArgs, Options, Renderer};
 
 type Wake = ThreadsafeFunction<(), Unknown<'static>, (), Status, false, true>;
 
@@ -58,26 +59,32 @@ pub struct CoreLayout {
   pub offset_bytes: u32,
 }
 
-/// rutabaga through napi; see the module comment.
+/// rutabaga through napi; see the module comment. The state lives in a per-thread table (see
+/// js_renderer_hot.rs) so the hot calls can be plain functions taking `handle`.
 #[napi(custom_finalize)]
 pub struct RutabagaCore {
+  handle: u32,
+}
+
+/// One core's state.
+pub struct CoreState {
   inner: Option<Renderer>,
   keeps: HashMap<u32, Vec<Keep>>,
   maps: HashMap<u32, sys::napi_ref>,
-  wake: Option<Arc<Wake>>,
 }
 
 fn gone() -> NativeError {
   NativeError::new("ERR_GPU_UNSPEC", "renderer was finalised")
 }
 
-impl RutabagaCore {
-  fn r(&mut self) -> std::result::Result<&mut Renderer, NativeError> {
+impl CoreState {
+  /// The renderer, unless finalised.
+  pub fn r(&mut self) -> std::result::Result<&mut Renderer, NativeError> {
     self.inner.as_mut().ok_or_else(gone)
   }
 
   /// Detach the ArrayBuffer exposing resource `id`'s mapping, if any (before rutabaga unmaps).
-  fn revoke(&mut self, env: sys::napi_env, id: u32) {
+  pub(crate) fn revoke(&mut self, env: sys::napi_env, id: u32) {
     let Some(r) = self.maps.remove(&id) else { return };
     let mut ab = ptr::null_mut();
     // SAFETY: `r` is a weak reference created in this env by map_blob; deleted exactly once.
@@ -108,7 +115,16 @@ impl RutabagaCore {
 }
 
 impl ObjectFinalize for RutabagaCore {
-  fn finalize(mut self, env: Env) -> napi::Result<()> {
+  fn finalize(self, env: Env) -> napi::Result<()> {
+    if let Some(state) = hot::remove(self.handle) {
+      state.finalize(env);
+    }
+    Ok(())
+  }
+}
+
+impl CoreState {
+  fn finalize(mut self, env: Env) {
     if let Some(r) = &self.inner {
       r.fences().clear_waker();
     }
@@ -121,7 +137,6 @@ impl ObjectFinalize for RutabagaCore {
     for (_, k) in self.keeps.drain() {
       js_guest_memory::release(env.raw(), k);
     }
-    Ok(())
   }
 }
 
@@ -138,38 +153,45 @@ impl RutabagaCore {
       .callee_handled::<false>()
       .build()
       .map_err(|e| NativeError::new("ERR_NAPI", e.reason))?;
-    let wake = Arc::new(wake);
-    let w = Arc::clone(&wake);
+    let w = Arc::new(wake);
     inner.fences().set_waker(Box::new(move || {
       w.call((), ThreadsafeFunctionCallMode::NonBlocking);
     }));
-    Ok(RutabagaCore { inner: Some(inner), keeps: HashMap::new(), maps: HashMap::new(), wake: Some(wake) })
+    // The waker owns the threadsafe function; clearing it (finalisation) releases it.
+    let state = CoreState { inner: Some(inner), keeps: HashMap::new(), maps: HashMap::new() };
+    Ok(RutabagaCore { handle: hot::insert(state) })
+  }
+
+  /// The handle the hot-path functions (`rutabagaTransferToHost2D`, ...) take.
+  #[napi(getter)]
+  pub fn handle(&self) -> u32 {
+    self.handle
   }
 
   /// Capsets in GET_CAPSET_INFO order.
   #[napi(catch_unwind)]
-  pub fn capsets(&mut self) -> Result<Vec<CoreCapset>, Code> {
-    let caps = self.r()?.capsets();
+  pub fn capsets(&self) -> Result<Vec<CoreCapset>, Code> {
+    let caps = hot::with(self.handle, |s| Ok(s.r()?.capsets()))?;
     Ok(caps.into_iter().map(|(id, max_version, max_size)| CoreCapset { id, max_version, max_size }).collect())
   }
 
   /// GET_CAPSET payload.
   #[napi(catch_unwind)]
-  pub fn capset(&mut self, id: u32, version: u32) -> Result<Uint8Array, Code> {
-    Ok(Uint8Array::new(self.r()?.capset(id, version)?))
+  pub fn capset(&self, id: u32, version: u32) -> Result<Uint8Array, Code> {
+    Ok(Uint8Array::new(hot::with(self.handle, |s| s.r()?.capset(id, version))?))
   }
 
   /// RESOURCE_CREATE_2D.
   #[napi(catch_unwind)]
-  pub fn create_resource_2d(&mut self, id: u32, format: u32, width: u32, height: u32) -> Result<(), Code> {
-    self.r()?.create_2d(id, format, width, height).map_err(Into::into)
+  pub fn create_resource_2d(&self, id: u32, format: u32, width: u32, height: u32) -> Result<(), Code> {
+    hot::with(self.handle, |s| s.r()?.create_2d(id, format, width, height)).map_err(Into::into)
   }
 
   /// RESOURCE_CREATE_BLOB; `backing` (views of guest memory) for guest blobs.
   #[napi(catch_unwind)]
   #[allow(clippy::too_many_arguments)]
   pub fn create_blob(
-    &mut self,
+    &self,
     env: &Env,
     id: u32,
     ctx_id: u32,
@@ -181,99 +203,171 @@ impl RutabagaCore {
   ) -> Result<(), Code> {
     let size = crate::js_args::safe_u64(size, "blob size")?;
     let (_, blob_id, _) = blob_id.get_u64();
-    let resolved = match &backing {
-      Some(views) => Some(js_guest_memory::resolve(env, views)?),
-      None => None,
-    };
-    let (iovecs, keeps) = match resolved {
-      Some((io, k)) => (Some(io), k),
+    let (iovecs, keeps) = match &backing {
+      Some(views) => {
+        let (io, k) = js_guest_memory::resolve(env, views)?;
+        (Some(io), k)
+      }
       None => (None, Vec::new()),
     };
     let args = BlobArgs { ctx_id, blob_mem, blob_flags, blob_id, size };
-    match self.r().and_then(|r| r.create_blob(id, args, iovecs)) {
+    let raw = env.raw();
+    hot::with(self.handle, move |s| match s.r().and_then(|r| r.create_blob(id, args, iovecs)) {
       Ok(()) => {
-        self.keeps.insert(id, keeps);
+        s.keeps.insert(id, keeps);
         Ok(())
       }
       Err(e) => {
-        js_guest_memory::release(env.raw(), keeps);
-        Err(e.into())
+        js_guest_memory::release(raw, keeps);
+        Err(e)
       }
-    }
+    })
+    .map_err(Into::into)
   }
 
   /// Free a resource; its mapping view is detached and its guest memory released afterwards.
   #[napi(catch_unwind)]
-  pub fn destroy_resource(&mut self, env: &Env, id: u32) {
-    self.revoke(env.raw(), id);
-    if let Some(r) = self.inner.as_mut() {
-      r.destroy_resource(id);
-    }
-    self.release(env.raw(), id);
+  pub fn destroy_resource(&self, env: &Env, id: u32) {
+    let _ = hot::with(self.handle, |s| {
+      s.revoke(env.raw(), id);
+      if let Some(r) = s.inner.as_mut() {
+        r.destroy_resource(id);
+      }
+      s.release(env.raw(), id);
+      Ok(())
+    });
   }
 
   /// RESOURCE_ATTACH_BACKING with views of guest memory (SharedArrayBuffer or native mapping).
   #[napi(catch_unwind)]
-  pub fn attach_backing(&mut self, env: &Env, id: u32, backing: Unknown<'_>) -> Result<(), Code> {
+  pub fn attach_backing(&self, env: &Env, id: u32, backing: Unknown<'_>) -> Result<(), Code> {
     let (iovecs, keeps) = js_guest_memory::resolve(env, &backing)?;
-    match self.r().and_then(|r| r.attach_backing(id, iovecs)) {
+    let raw = env.raw();
+    hot::with(self.handle, move |s| match s.r().and_then(|r| r.attach_backing(id, iovecs)) {
       Ok(()) => {
-        self.keeps.insert(id, keeps);
+        s.keeps.insert(id, keeps);
         Ok(())
       }
       Err(e) => {
-        js_guest_memory::release(env.raw(), keeps);
-        Err(e.into())
+        js_guest_memory::release(raw, keeps);
+        Err(e)
       }
-    }
+    })
+    .map_err(Into::into)
   }
 
   /// RESOURCE_DETACH_BACKING; the guest memory is released once rutabaga dropped its pointers.
   #[napi(catch_unwind)]
-  pub fn detach_backing(&mut self, env: &Env, id: u32) {
-    if let Some(r) = self.inner.as_mut() {
-      r.detach_backing(id);
-    }
-    self.release(env.raw(), id);
-  }
-
-  /// TRANSFER_TO_HOST_2D (offset as Linux sends it: the rect's first byte in the backing).
-  #[napi(catch_unwind)]
-  pub fn transfer_to_host_2d(&mut self, id: u32, x: u32, y: u32, width: u32, height: u32, offset: f64) -> Result<(), Code> {
-    let offset = crate::js_args::safe_u64(offset, "offset")?;
-    self.r()?.transfer_to_host_2d(id, Rect { x, y, w: width, h: height }, offset).map_err(Into::into)
-  }
-
-  /// Read a rect as RGBA8 into `dst` (rows `dstStride` apart); false when it cannot be read.
-  #[napi(catch_unwind)]
-  #[allow(clippy::too_many_arguments)]
-  pub fn readback(
-    &mut self,
-    id: u32,
-    x: u32,
-    y: u32,
-    width: u32,
-    height: u32,
-    mut dst: Uint8ArraySlice<'_>,
-    dst_stride: u32,
-    layout: Option<CoreLayout>,
-  ) -> bool {
-    let layout = layout.map(|l| BlobLayout { format: l.format, width: l.width, height: l.height, stride: l.stride_bytes, offset: l.offset_bytes });
-    let Some(r) = self.inner.as_mut() else { return false };
-    // SAFETY: `dst` is written only during this call, on the JS thread.
-    let out = unsafe { dst.as_mut() };
-    r.readback(id, Rect { x, y, w: width, h: height }, out, dst_stride as usize, layout)
+  pub fn detach_backing(&self, env: &Env, id: u32) {
+    let _ = hot::with(self.handle, |s| {
+      if let Some(r) = s.inner.as_mut() {
+        r.detach_backing(id);
+      }
+      s.release(env.raw(), id);
+      Ok(())
+    });
   }
 
   /// Map a host blob: `{ buffer, mapInfo }`, the buffer being rutabaga's mapping (no copy).
   #[napi(catch_unwind, ts_return_type = "{ buffer: ArrayBuffer; mapInfo: number }")]
-  pub fn map_blob<'e>(&mut self, env: &'e Env, id: u32) -> Result<Object<'e>, Code> {
+  pub fn map_blob<'e>(&self, env: &'e Env, id: u32) -> Result<Object<'e>, Code> {
+    let (ab, map_info) = hot::with(self.handle, |s| s.map_blob(env, id))?;
+    let mut obj = Object::new(env).map_err(|e| NativeError::new("ERR_NAPI", e.reason))?;
+    // SAFETY: `ab` is a live value of this env, created by map_blob just now.
+    let buffer = unsafe { Unknown::from_raw_unchecked(env.raw(), ab) };
+    obj.set("buffer", buffer).map_err(|e| NativeError::new("ERR_NAPI", e.reason))?;
+    obj.set("mapInfo", map_info).map_err(|e| NativeError::new("ERR_NAPI", e.reason))?;
+    Ok(obj)
+  }
+
+  /// Release a host blob's mapping: its ArrayBuffer is detached first, then rutabaga unmaps.
+  #[napi(catch_unwind)]
+  pub fn unmap_blob(&self, env: &Env, id: u32) {
+    let _ = hot::with(self.handle, |s| {
+      s.revoke(env.raw(), id);
+      if let Some(r) = s.inner.as_mut() {
+        r.unmap_blob(id);
+      }
+      Ok(())
+    });
+  }
+
+  /// CTX_CREATE.
+  #[napi(catch_unwind)]
+  pub fn create_context(&self, ctx_id: u32, capset_id: u32, name: String) -> Result<(), Code> {
+    hot::with(self.handle, |s| s.r()?.create_context(ctx_id, capset_id, &name)).map_err(Into::into)
+  }
+
+  /// CTX_DESTROY.
+  #[napi(catch_unwind)]
+  pub fn destroy_context(&self, ctx_id: u32) {
+    let _ = hot::with(self.handle, |s| {
+      s.r()?.destroy_context(ctx_id);
+      Ok(())
+    });
+  }
+
+  /// CTX_ATTACH_RESOURCE.
+  #[napi(catch_unwind)]
+  pub fn context_attach_resource(&self, ctx_id: u32, id: u32) -> Result<(), Code> {
+    hot::with(self.handle, |s| s.r()?.context_attach(ctx_id, id)).map_err(Into::into)
+  }
+
+  /// CTX_DETACH_RESOURCE.
+  #[napi(catch_unwind)]
+  pub fn context_detach_resource(&self, ctx_id: u32, id: u32) -> Result<(), Code> {
+    hot::with(self.handle, |s| s.r()?.context_detach(ctx_id, id)).map_err(Into::into)
+  }
+
+  /// SUBMIT_3D (the stream is copied before rutabaga parses it).
+  #[napi(catch_unwind)]
+  pub fn submit(&self, ctx_id: u32, commands: &[u8]) -> Result<(), Code> {
+    hot::with(self.handle, |s| s.r()?.submit(ctx_id, commands)).map_err(Into::into)
+  }
+
+  /// The whole image of a 2D resource (snapshots).
+  #[napi(catch_unwind)]
+  pub fn pixels(&self, id: u32) -> Result<Uint8Array, Code> {
+    Ok(Uint8Array::new(hot::with(self.handle, |s| s.r()?.pixels(id))?))
+  }
+
+  /// Replace the whole image of a 2D resource (restore).
+  #[napi(catch_unwind)]
+  pub fn write_pixels(&self, id: u32, bytes: &[u8]) -> Result<(), Code> {
+    hot::with(self.handle, |s| s.r()?.write_pixels(id, bytes)).map_err(Into::into)
+  }
+
+  /// Device reset: every resource, context, mapping and fence goes.
+  #[napi(catch_unwind)]
+  pub fn reset(&self, env: &Env) -> Result<(), Code> {
+    hot::with(self.handle, |s| {
+      let maps: Vec<u32> = s.maps.keys().copied().collect();
+      for id in maps {
+        s.revoke(env.raw(), id);
+      }
+      let result = s.r().and_then(Renderer::reset);
+      s.release_all(env.raw());
+      result
+    })
+    .map_err(Into::into)
+  }
+
+  /// Guest-memory keeps held (tests: detach/destroy/reset release them).
+  #[napi(catch_unwind)]
+  pub fn held_backings(&self) -> u32 {
+    hot::with(self.handle, |s| Ok(s.keeps.values().map(|k| k.len() as u32).sum())).unwrap_or(0)
+  }
+}
+
+impl CoreState {
+  /// Expose a host blob's mapping as an external ArrayBuffer, tracked (weakly) for revoke.
+  fn map_blob(&mut self, env: &Env, id: u32) -> std::result::Result<(sys::napi_value, u32), NativeError> {
     if self.maps.contains_key(&id) {
-      return Err(NativeError::new("ERR_GPU_INVALID_PARAMETER", format!("resource {id} is already mapped")).into());
+      return Err(NativeError::new("ERR_GPU_INVALID_PARAMETER", format!("resource {id} is already mapped")));
     }
     let m = self.r()?.map_blob(id)?;
     let mut ab = ptr::null_mut();
-    // SAFETY: rutabaga's mapping stays until `unmap_blob`/destroy/reset, each of which detaches
+    // SAFETY: rutabaga's mapping stays until unmap_blob/destroy/reset, each of which detaches
     // this ArrayBuffer first (revoke), so no view outlives the memory.
     let s = unsafe { sys::napi_create_external_arraybuffer(env.raw(), m.ptr.cast(), m.len, None, ptr::null_mut(), &mut ab) };
     let mut weak = ptr::null_mut();
@@ -283,112 +377,9 @@ impl RutabagaCore {
       if let Some(r) = self.inner.as_mut() {
         r.unmap_blob(id);
       }
-      return Err(NativeError::new("ERR_GPU_UNSPEC", "cannot expose the blob mapping (external ArrayBuffers unavailable?)").into());
+      return Err(NativeError::new("ERR_GPU_UNSPEC", "cannot expose the blob mapping (external ArrayBuffers unavailable?)"));
     }
     self.maps.insert(id, weak);
-    let mut obj = Object::new(env).map_err(|e| NativeError::new("ERR_NAPI", e.reason))?;
-    // SAFETY: `ab` is a live value of this env.
-    let buffer = unsafe { Unknown::from_raw_unchecked(env.raw(), ab) };
-    obj.set("buffer", buffer).map_err(|e| NativeError::new("ERR_NAPI", e.reason))?;
-    obj.set("mapInfo", m.map_info).map_err(|e| NativeError::new("ERR_NAPI", e.reason))?;
-    Ok(obj)
-  }
-
-  /// Release a host blob's mapping: its ArrayBuffer is detached first, then rutabaga unmaps.
-  #[napi(catch_unwind)]
-  pub fn unmap_blob(&mut self, env: &Env, id: u32) {
-    self.revoke(env.raw(), id);
-    if let Some(r) = self.inner.as_mut() {
-      r.unmap_blob(id);
-    }
-  }
-
-  /// CTX_CREATE.
-  #[napi(catch_unwind)]
-  pub fn create_context(&mut self, ctx_id: u32, capset_id: u32, name: String) -> Result<(), Code> {
-    self.r()?.create_context(ctx_id, capset_id, &name).map_err(Into::into)
-  }
-
-  /// CTX_DESTROY.
-  #[napi(catch_unwind)]
-  pub fn destroy_context(&mut self, ctx_id: u32) {
-    if let Some(r) = self.inner.as_mut() {
-      r.destroy_context(ctx_id);
-    }
-  }
-
-  /// CTX_ATTACH_RESOURCE.
-  #[napi(catch_unwind)]
-  pub fn context_attach_resource(&mut self, ctx_id: u32, id: u32) -> Result<(), Code> {
-    self.r()?.context_attach(ctx_id, id).map_err(Into::into)
-  }
-
-  /// CTX_DETACH_RESOURCE.
-  #[napi(catch_unwind)]
-  pub fn context_detach_resource(&mut self, ctx_id: u32, id: u32) -> Result<(), Code> {
-    self.r()?.context_detach(ctx_id, id).map_err(Into::into)
-  }
-
-  /// SUBMIT_3D (the stream is copied before rutabaga parses it).
-  #[napi(catch_unwind)]
-  pub fn submit(&mut self, ctx_id: u32, commands: &[u8]) -> Result<(), Code> {
-    self.r()?.submit(ctx_id, commands).map_err(Into::into)
-  }
-
-  /// Start a fence; retirement comes through takeFences.
-  #[napi(catch_unwind)]
-  pub fn create_fence(&mut self, fence_id: BigInt, ctx_id: u32, ring_idx: u32, ringed: bool) -> Result<(), Code> {
-    let (_, fence_id, _) = fence_id.get_u64();
-    let ring = u8::try_from(ring_idx).map_err(|_| NativeError::new("ERR_GPU_INVALID_PARAMETER", "ring index > 255"))?;
-    self.r()?.create_fence(fence_id, ctx_id, ring, ringed).map_err(Into::into)
-  }
-
-  /// Every fence retired so far, in arrival order.
-  #[napi(catch_unwind)]
-  pub fn take_fences(&mut self) -> Vec<CoreFence> {
-    let Some(r) = self.inner.as_ref() else { return Vec::new() };
-    r.take_fences()
-      .into_iter()
-      .map(|f| CoreFence { fence_id: BigInt::from(f.fence_id), ctx_id: f.ctx_id, ring_idx: u32::from(f.ring_idx), ringed: f.ringed })
-      .collect()
-  }
-
-  /// The whole image of a 2D resource (snapshots).
-  #[napi(catch_unwind)]
-  pub fn pixels(&mut self, id: u32) -> Result<Uint8Array, Code> {
-    Ok(Uint8Array::new(self.r()?.pixels(id)?))
-  }
-
-  /// Replace the whole image of a 2D resource (restore).
-  #[napi(catch_unwind)]
-  pub fn write_pixels(&mut self, id: u32, bytes: &[u8]) -> Result<(), Code> {
-    self.r()?.write_pixels(id, bytes).map_err(Into::into)
-  }
-
-  /// Device reset: every resource, context, mapping and fence goes.
-  #[napi(catch_unwind)]
-  pub fn reset(&mut self, env: &Env) -> Result<(), Code> {
-    let maps: Vec<u32> = self.maps.keys().copied().collect();
-    for id in maps {
-      self.revoke(env.raw(), id);
-    }
-    let result = self.r().and_then(Renderer::reset);
-    self.release_all(env.raw());
-    result.map_err(Into::into)
-  }
-
-  /// Guest-memory keeps held (tests: detach/destroy/reset release them).
-  #[napi(catch_unwind)]
-  pub fn held_backings(&self) -> u32 {
-    self.keeps.values().map(|k| k.len() as u32).sum()
-  }
-
-  /// Drop the fence wake-up's hold early (the JS side is shutting the renderer down).
-  #[napi(catch_unwind)]
-  pub fn close_wake(&mut self) {
-    if let Some(r) = &self.inner {
-      r.fences().clear_waker();
-    }
-    self.wake = None;
+    Ok((ab, m.map_info))
   }
 }

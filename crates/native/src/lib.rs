@@ -14,6 +14,7 @@ pub mod renderer;
 pub mod js_args;
 pub mod js_guest_memory;
 pub mod js_renderer;
+pub mod js_renderer_hot;
 #[cfg(target_os = "linux")]
 pub mod js_fd;
 #[cfg(target_os = "linux")]

@@ -43,13 +43,32 @@ impl GuestIovecs {
     self.iovecs.clone()
   }
 
-  /// The same runs after `prefix` leading bytes of `scratch` (see the transfer offset fix-up).
-  pub fn with_prefix(&self, scratch: &mut [u8]) -> Vec<RutabagaIovec> {
-    let mut v = Vec::with_capacity(self.iovecs.len() + 1);
-    if !scratch.is_empty() {
-      v.push(RutabagaIovec { base: scratch.as_mut_ptr().cast(), len: scratch.len() });
+  /// The runs covering backing bytes [start, end), the first and last trimmed, after a prefix
+  /// run of `prefix.len()` bytes (memory rutabaga skips and never reads). See
+  /// `Renderer::transfer_to_host_2d` for why. The caller checked `start <= end <= size`.
+  pub fn window(&self, start: usize, end: usize, prefix: &[u8]) -> Vec<RutabagaIovec> {
+    let mut v = Vec::new();
+    if !prefix.is_empty() {
+      v.push(RutabagaIovec { base: prefix.as_ptr() as *mut _, len: prefix.len() });
     }
-    v.extend_from_slice(&self.iovecs);
+    if start >= end || end > self.size {
+      return v;
+    }
+    let mut i = match self.starts.binary_search(&start) {
+      Ok(i) => i,
+      Err(i) => i - 1,
+    };
+    let mut at = start;
+    while at < end {
+      let run = self.iovecs[i];
+      let within = at - self.starts[i];
+      let n = (run.len - within).min(end - at);
+      // SAFETY: `within + n <= run.len`: a sub-range of a live run (pointer arithmetic only).
+      let base = unsafe { run.base.cast::<u8>().add(within) };
+      v.push(RutabagaIovec { base: base.cast(), len: n });
+      at += n;
+      i += 1;
+    }
     v
   }
 
@@ -101,13 +120,18 @@ mod tests {
   }
 
   #[test]
-  fn prefix_goes_first() {
-    let mut a = vec![9u8; 4];
-    let io = GuestIovecs::new([(a.as_mut_ptr(), 4)]).unwrap();
-    let mut scratch = vec![0u8; 8];
-    let v = io.with_prefix(&mut scratch);
-    assert_eq!(v.len(), 2);
-    assert_eq!(v[0].len, 8);
-    assert_eq!(v[1].len, 4);
+  fn window_trims_runs_and_puts_the_prefix_first() {
+    let mut a = vec![1u8, 2, 3, 4];
+    let mut b = vec![5u8, 6, 7, 8];
+    let io = GuestIovecs::new([(a.as_mut_ptr(), 4), (b.as_mut_ptr(), 4)]).unwrap();
+    let prefix = vec![0u8; 8];
+    let v = io.window(2, 7, &prefix);
+    assert_eq!(v.iter().map(|r| r.len).collect::<Vec<_>>(), vec![8, 2, 3]);
+    // SAFETY: reading the test's own vectors through the window.
+    unsafe {
+      assert_eq!(*v[1].base.cast::<u8>(), 3);
+      assert_eq!(*v[2].base.cast::<u8>().add(2), 7);
+    }
+    assert_eq!(io.window(0, 8, &[]).len(), 2);
   }
 }

@@ -116,6 +116,9 @@ pub struct Renderer {
   resources: HashMap<u32, Res>,
   contexts: HashMap<u32, BTreeSet<u32>>,
   scratch: Vec<u8>,
+  /// Zeros rutabaga skips over in transfer windows (never written).
+  zeros: Vec<u8>,
+  old_zeros: Vec<Vec<u8>>,
 }
 
 fn build_2d(fences: &Arc<FenceQueue>) -> NativeResult<Rutabaga> {
@@ -153,7 +156,7 @@ impl Renderer {
     let fences = FenceQueue::new();
     let twod = build_2d(&fences)?;
     let cross = build_cross(&options, &fences)?;
-    Ok(Renderer { options, twod, cross, fences, resources: HashMap::new(), contexts: HashMap::new(), scratch: Vec::new() })
+    Ok(Renderer { options, twod, cross, fences, resources: HashMap::new(), contexts: HashMap::new(), scratch: Vec::new(), zeros: Vec::new(), old_zeros: Vec::new() })
   }
 
   /// The fence queue (the binding installs its waker and drains it).
@@ -309,11 +312,13 @@ impl Renderer {
   }
 
   /// TRANSFER_TO_HOST_2D. Row h of `r` comes from backing[offset + h * stride], as the TS
-  /// renderer and QEMU read it. rutabaga instead reads backing[o + y*stride + x*4] for a transfer
-  /// offset `o`, so it gets `o = offset - (r.y*stride + r.x*4)`; when that is negative (a guest
-  /// other than Linux), the backing is shifted by a scratch prefix for this one call.
+  /// renderer and QEMU read it. rutabaga instead reads backing[o + y*stride + x*4 + h*stride] for
+  /// a transfer offset `o`, and walks every backing run from the first one on each call. So each
+  /// transfer hands rutabaga a window: `y*stride + x*4` bytes of never-read zeros, then only the
+  /// guest runs the rect's rows touch, with `o = 0`. That gives Linux's offsets (and any other)
+  /// their meaning and makes a small transfer cost O(pages it touches), not O(backing pages).
   pub fn transfer_to_host_2d(&mut self, id: u32, r: Rect, offset: u64) -> NativeResult<()> {
-    let res = self.res(id)?;
+    let res = self.resources.get(&id).ok_or_else(|| gpu(INVALID_RESOURCE_ID, format!("no resource {id}")))?;
     let Kind::Image { width, height, .. } = res.kind else {
       return Err(gpu(INVALID_RESOURCE_ID, format!("resource {id} is not a 2D image")));
     };
@@ -333,21 +338,18 @@ impl Renderer {
     if end > backing.size() as u64 {
       return Err(gpu(INVALID_PARAMETER, "transfer reads past the backing"));
     }
-    let start = u64::from(r.y) * stride + u64::from(r.x) * 4;
-    if offset >= start {
-      let t = Transfer3D::new_2d(r.x, r.y, r.w, r.h, offset - start);
-      return self.twod.transfer_write(0, id, t, None).map_err(|e| from_rutabaga("TRANSFER_TO_HOST_2D", e));
+    // Both fit usize: end <= backing size, and skip < the image size rutabaga allocated.
+    let skip = (u64::from(r.y) * stride + u64::from(r.x) * 4) as usize;
+    if self.zeros.len() < skip {
+      // Keep the old buffer: windows attached earlier may still name it (never read, but a
+      // pointer rutabaga holds must stay valid). Untouched zero pages cost no physical memory.
+      let old = std::mem::replace(&mut self.zeros, vec![0u8; skip.next_power_of_two()]);
+      self.old_zeros.push(old);
     }
-    let mut prefix = vec![0u8; (start - offset) as usize];
-    let shifted = backing.with_prefix(&mut prefix);
-    let plain = backing.to_rutabaga();
-    self.twod.attach_backing(id, shifted).map_err(|e| from_rutabaga("TRANSFER_TO_HOST_2D", e))?;
+    let window = backing.window(offset as usize, end as usize, &self.zeros[..skip]);
+    self.twod.attach_backing(id, window).map_err(|e| from_rutabaga("TRANSFER_TO_HOST_2D", e))?;
     let t = Transfer3D::new_2d(r.x, r.y, r.w, r.h, 0);
-    let result = self.twod.transfer_write(0, id, t, None);
-    // Restore the real backing before `prefix` is freed, whatever the transfer did.
-    let restored = self.twod.attach_backing(id, plain);
-    result.map_err(|e| from_rutabaga("TRANSFER_TO_HOST_2D", e))?;
-    restored.map_err(|e| from_rutabaga("TRANSFER_TO_HOST_2D", e))
+    self.twod.transfer_write(0, id, t, None).map_err(|e| from_rutabaga("TRANSFER_TO_HOST_2D", e))
   }
 
   /// The whole image of a 2D resource (for snapshots), as the guest wrote it.
