@@ -96,6 +96,20 @@ impl CoreState {
     }
   }
 
+  /// After rutabaga took (`Ok`) or refused a backing: keep its memory alive, or let it go.
+  fn adopt(&mut self, env: sys::napi_env, id: u32, keeps: Vec<Keep>, taken: std::result::Result<(), NativeError>) -> std::result::Result<(), NativeError> {
+    match taken {
+      Ok(()) => {
+        self.keeps.entry(id).or_default().extend(keeps);
+        Ok(())
+      }
+      Err(e) => {
+        js_guest_memory::release(env, keeps);
+        Err(e)
+      }
+    }
+  }
+
   fn release(&mut self, env: sys::napi_env, id: u32) {
     if let Some(k) = self.keeps.remove(&id) {
       js_guest_memory::release(env, k);
@@ -212,15 +226,9 @@ impl RutabagaCore {
     };
     let args = BlobArgs { ctx_id, blob_mem, blob_flags, blob_id, size };
     let raw = env.raw();
-    hot::with(self.handle, move |s| match s.r().and_then(|r| r.create_blob(id, args, iovecs)) {
-      Ok(()) => {
-        s.keeps.insert(id, keeps);
-        Ok(())
-      }
-      Err(e) => {
-        js_guest_memory::release(raw, keeps);
-        Err(e)
-      }
+    hot::with(self.handle, move |s| {
+      let made = s.r().and_then(|r| r.create_blob(id, args, iovecs));
+      s.adopt(raw, id, keeps, made)
     })
     .map_err(Into::into)
   }
@@ -243,15 +251,9 @@ impl RutabagaCore {
   pub fn attach_backing(&self, env: &Env, id: u32, backing: Unknown<'_>) -> Result<(), Code> {
     let (iovecs, keeps) = js_guest_memory::resolve(env, &backing)?;
     let raw = env.raw();
-    hot::with(self.handle, move |s| match s.r().and_then(|r| r.attach_backing(id, iovecs)) {
-      Ok(()) => {
-        s.keeps.insert(id, keeps);
-        Ok(())
-      }
-      Err(e) => {
-        js_guest_memory::release(raw, keeps);
-        Err(e)
-      }
+    hot::with(self.handle, move |s| {
+      let attached = s.r().and_then(|r| r.attach_backing(id, iovecs));
+      s.adopt(raw, id, keeps, attached)
     })
     .map_err(Into::into)
   }
