@@ -109,4 +109,13 @@ describeFd('cross-domain through the device', () => {
     closeFd(conn!);
     closeFd(server);
   });
+
+  it('a live cross-domain context cannot be snapshotted (its host connection cannot be saved)', async () => {
+    const renderer = new RutabagaRenderer({ crossDomain: true });
+    const r = rig(renderer);
+    await context(r);
+    expect(() => r.device.snapshot()).toThrow(/cannot snapshot 1 live cross-domain context/);
+    expect(await send(r, cmd.ctxDestroy(1))).toBe(OK);
+    expect(() => r.device.snapshot()).not.toThrow();
+  });
 });
