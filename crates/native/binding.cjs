@@ -851,6 +851,7 @@ module.exports.mappingCount = nativeBinding.mappingCount
 module.exports.memfdCreate = nativeBinding.memfdCreate
 module.exports.nativeSupport = nativeBinding.nativeSupport
 module.exports.noop = nativeBinding.noop
+module.exports.noopTransferArgs = nativeBinding.noopTransferArgs
 module.exports.recvWithFds = nativeBinding.recvWithFds
 module.exports.rutabagaCreateFence = nativeBinding.rutabagaCreateFence
 module.exports.rutabagaReadback = nativeBinding.rutabagaReadback

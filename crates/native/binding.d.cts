@@ -160,6 +160,12 @@ export interface NativeSupport {
 /** Does nothing: measures the cost of one call across the napi boundary. */
 export declare function noop(): void
 
+/**
+ * Takes the seven numbers a 2D transfer takes and does nothing: the crossing cost of
+ * `rutabagaTransferToHost2D` without the transfer.
+ */
+export declare function noopTransferArgs(handle: number, id: number, x: number, y: number, width: number, height: number, offset: number): number
+
 /** What `recvWithFds` returned. */
 export interface RecvResult {
   /** Payload bytes read into the buffer (0: the peer closed the connection). */

@@ -18,6 +18,7 @@ const n = 200_000;
 const jsNoop = (x) => x;
 const noop = timeOps(() => b.noop(), { n });
 const withBytes = timeOps(() => b.touchBytes(bytes), { n });
+const sevenArgs = timeOps(() => b.noopTransferArgs(1, 1, 1, 1, 1, 1, 260), { n });
 const js = timeOps(() => jsNoop(bytes), { n });
 const core = new b.RutabagaCore({ crossDomain: false }, () => {});
 const method = timeOps(() => core.heldBackings(), { n });
@@ -41,6 +42,7 @@ table('one call across the napi boundary (best)', [
   ['plain JS function call', fmtNs(js.best), '1.00x'],
   ['napi noop()', fmtNs(noop.best), `${(noop.best / js.best).toFixed(1)}x`],
   ['napi touchBytes(Uint8Array)', fmtNs(withBytes.best), `${(withBytes.best / js.best).toFixed(1)}x`],
+  ["napi function with a transfer's 7 numbers, no work", fmtNs(sevenArgs.best), `${(sevenArgs.best / js.best).toFixed(1)}x`],
   ['napi class method, returns a number (napi-rs borrow table)', fmtNs(method.best), `${(method.best / js.best).toFixed(1)}x`],
   ['napi function on a handle, returns [] (rutabagaTakeFences)', fmtNs(fn.best), `${(fn.best / js.best).toFixed(1)}x`],
   ['TS renderer 1x1 transfer', fmtNs(t1.best), ''],

@@ -65,6 +65,14 @@ pub fn native_support() -> NativeSupport {
 #[napi]
 pub fn noop() {}
 
+/// Takes the seven numbers a 2D transfer takes and does nothing: the crossing cost of
+/// `rutabagaTransferToHost2D` without the transfer.
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn noop_transfer_args(handle: u32, id: u32, x: u32, y: u32, width: u32, height: u32, offset: f64) -> u32 {
+  handle ^ id ^ x ^ y ^ width ^ height ^ (offset as u32)
+}
+
 /// Sum of a byte view's first and last bytes: one call carrying a Uint8Array argument.
 #[napi]
 pub fn touch_bytes(bytes: &[u8]) -> u32 {
