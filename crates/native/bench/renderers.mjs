@@ -9,10 +9,9 @@
  * Ratios are rutabaga time / TS time from this one run (>1: rutabaga slower).
  * Run: node bench/renderers.mjs (after `pnpm build` and `build:native`).
  */
-import { Backing, Renderer2D, VirtioGpuDevice } from '@virtio-gpu/device';
-import { GpuDriver, GuestRam, cmd, rect } from '@virtio-gpu/guest';
+import { Backing, Renderer2D, createInProcessGpu } from '@virtio-gpu/device';
+import { GuestRam, cmd, rect } from '@virtio-gpu/guest';
 import { VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM } from '@virtio-gpu/protocol';
-import { SplitQueue } from '@virtio-gpu/virtqueue';
 import { RutabagaRenderer, nativeStatus } from '../dist/index.js';
 import { fmtNs, table, timeOps } from './stats.mjs';
 
@@ -27,13 +26,16 @@ const H = 1080;
 const FRAME = W * H * 4;
 const full = { x: 0, y: 0, width: W, height: H };
 
-function makeRam() {
-  const ram = new GuestRam({ regions: [{ gpa: 0x4000_0000, bytes: 64 << 20 }], shared: true, seed: 7 });
+function fill(ram) {
   const entries = ram.allocScattered(FRAME, false);
   const img = new Uint8Array(FRAME);
   for (let i = 0; i < FRAME; i += 61) img[i] = i & 255;
   ram.writeEntries(entries, 0, img);
   return { ram, entries };
+}
+
+function makeRam() {
+  return fill(new GuestRam({ regions: [{ gpa: 0x4000_0000, bytes: 64 << 20 }], shared: true, seed: 7 }));
 }
 
 function rendererLevel(make) {
@@ -53,13 +55,9 @@ function rendererLevel(make) {
 }
 
 async function wholePath(make) {
-  const { ram, entries } = makeRam();
-  let driver = null;
-  const device = new VirtioGpuDevice({ memory: ram.memory, renderer: make(), scanouts: [{ width: W, height: H }], onInterrupt: () => driver?.interrupt() });
-  driver = new GpuDriver({ ram, transport: { notify: (q) => device.notify(q) }, queueSize: 64 });
-  device.negotiate(device.features);
-  const [c, k] = [0, 1].map((i) => new SplitQueue(ram.memory, driver.queueLayout(i)));
-  device.attachQueues(c, k);
+  const gpu = createInProcessGpu({ renderer: make(), scanouts: [{ width: W, height: H }], sharedRam: true, ramBytes: 64 << 20, queueSize: 64 });
+  const { driver, device } = gpu;
+  const { entries } = fill(gpu.ram);
   await driver.send(cmd.resourceCreate2d(1, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, W, H));
   await driver.send(cmd.attachBacking(1, entries));
   await driver.send(cmd.setScanout(0, 1, rect(0, 0, W, H)));

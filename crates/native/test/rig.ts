@@ -1,11 +1,10 @@
 /**
- * A device, guest driver and real split queues over guest RAM, for the renderer's tests: the
- * same wiring as the CLI's in-process GPU, with the renderer and RAM kind chosen by the test.
+ * The renderer tests' GPU: the device's one in-process wiring (createInProcessGpu: guest RAM,
+ * driver, real split queues, device), with the renderer and the kind of RAM chosen by the test.
  */
-import { type HostVisibleRegion, Renderer2D, type Renderer, type ScanoutConfig, VirtioGpuDevice } from '@virtio-gpu/device';
-import { GpuDriver, GuestRam } from '@virtio-gpu/guest';
-import * as P from '@virtio-gpu/protocol';
-import { SplitQueue } from '@virtio-gpu/virtqueue';
+import { type HostVisibleRegion, type Renderer, Renderer2D, type ScanoutConfig, type VirtioGpuDevice, createInProcessGpu } from '@virtio-gpu/device';
+import type { GpuDriver, GuestRam } from '@virtio-gpu/guest';
+import type * as P from '@virtio-gpu/protocol';
 
 /** One wired GPU. */
 export interface Rig {
@@ -17,22 +16,17 @@ export interface Rig {
 
 /** Build a rig; RAM is a SharedArrayBuffer unless `shared` is false. */
 export function rig(renderer: Renderer = new Renderer2D(), opts: { scanouts?: ScanoutConfig[]; shared?: boolean; ramBytes?: number; hostVisible?: HostVisibleRegion } = {}): Rig {
-  const ram = new GuestRam({ regions: [{ gpa: 0x4000_0000, bytes: opts.ramBytes ?? 32 << 20 }], shared: opts.shared ?? true });
   const log: string[] = [];
-  let driver: GpuDriver | null = null;
-  const device = new VirtioGpuDevice({
-    memory: ram.memory,
+  const gpu = createInProcessGpu({
     renderer,
     scanouts: opts.scanouts ?? [{ width: 320, height: 240 }],
     hostVisible: opts.hostVisible,
+    sharedRam: opts.shared ?? true,
+    ramBytes: opts.ramBytes ?? 32 << 20,
+    queueSize: 64,
     log: (_l, line) => void log.push(line),
-    onInterrupt: () => driver?.interrupt(),
   });
-  driver = new GpuDriver({ ram, transport: { notify: (q) => device.notify(q as 0 | 1) }, queueSize: 64 });
-  device.negotiate(device.features);
-  const [c, k] = [0, 1].map((i) => new SplitQueue(ram.memory, driver!.queueLayout(i)));
-  device.attachQueues(c!, k!);
-  return { ram, device, driver, log };
+  return { ram: gpu.ram, device: gpu.device, driver: gpu.driver, log };
 }
 
 /** Send a command and return the response type. */
