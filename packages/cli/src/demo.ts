@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createInProcessGpu } from '@virtio-gpu/device';
-import { Display, startViewer } from '@virtio-gpu/display';
+import { Display } from '@virtio-gpu/display';
+import { startViewer, writePng } from '@virtio-gpu/display/node';
 import { DemoWorkload } from '@virtio-gpu/guest';
 import type { CliIo } from './decode.js';
 import { loadRenderer } from './renderer-choice.js';
@@ -92,7 +93,7 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
       await demo.frame(n);
       for (const s of demo.scanouts) {
         const name = `frame-${String(n).padStart(6, '0')}-s${s.id}.png`;
-        await display.writePng(join(dir, name), s.id, { cursor: true });
+        await writePng(join(dir, name), display, s.id, { cursor: true });
       }
       if ((n + 1) % step === 0 || n + 1 === frames) io.stderr(`demo: ${n + 1}/${frames} frames\n`);
     }
