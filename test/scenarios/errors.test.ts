@@ -7,6 +7,7 @@
 import * as P from '@virtio-gpu/protocol';
 import { cmd, rect } from '@virtio-gpu/guest';
 import { describe, expect, it } from 'vitest';
+import { RESOURCE_HOST_BYTES } from '@virtio-gpu/device';
 import { FakeRegion } from '../../packages/device/test/fake-renderer';
 import { RAM_BASE, backed2d, buildGpu, sendOk, type Gpu, type GpuOptions } from '../support/gpu';
 import { TestRenderer3D } from '../support/renderer3d';
@@ -84,7 +85,7 @@ const cases: Case[] = [
     send: send(c2d(2, 64, 64)),
     after: async (g) => {
       expect(g.device.resourceCount).toBe(1);
-      expect(g.device.hostBytesUsed).toBe(32 * 32 * 4);
+      expect(g.device.hostBytesUsed).toBe(32 * 32 * 4 + RESOURCE_HOST_BYTES);
       await sendOk(g, c2d(2, 48, 48));
       await sendOk(g, cmd.resourceUnref(2));
     },

@@ -6,9 +6,12 @@
  * - a tiny SUBMIT_3D command stream (`fill3d`: le32 resource id, le32 byte value) so a submit
  *   has a visible effect;
  * - fence retirement policies: at once, on a microtask, after a timeout per timeline (so
- *   timelines retire out of order), or by hand.
+ *   timelines retire out of order), or by hand;
+ * - snapshot/restore of all of it (3D resources with their bytes, host blobs), as a real renderer
+ *   must, so a restored device answers exactly as the old one would have.
  */
-import { type Backing, type Fence, type Resource3dArgs, type Result, type Transfer3d, OK, errParameter, errUnspec } from '@virtio-gpu/device';
+import { type Backing, type BlobArgs, type Fence, type Resource3dArgs, type Result, type Transfer3d, OK, errParameter, errUnspec } from '@virtio-gpu/device';
+import { VIRTIO_GPU_BLOB_MEM_HOST3D, VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST } from '@virtio-gpu/protocol';
 import { FakeRenderer3D } from '../../packages/device/test/fake-renderer';
 
 /** How fences retire. */
@@ -52,7 +55,35 @@ export class TestRenderer3D extends FakeRenderer3D {
   }
   override destroyResource(id: number): void {
     this.res3d.delete(id);
+    this.hostBlobSizes.delete(id);
     super.destroyResource(id);
+  }
+  /** Host blobs by id and size (the fake keeps their bytes privately), for snapshots. */
+  private readonly hostBlobSizes = new Map<number, number>();
+  override createBlob(id: number, a: BlobArgs): Result {
+    const r = super.createBlob(id, a);
+    if (r.ok && (a.blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D || a.blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST)) this.hostBlobSizes.set(id, a.size);
+    return r;
+  }
+  override reset(): void {
+    this.res3d.clear();
+    this.hostBlobSizes.clear();
+    super.reset();
+  }
+  override snapshot(): ReturnType<FakeRenderer3D['snapshot']> & { res3d: unknown; hostBlobs: unknown } {
+    return {
+      ...super.snapshot(),
+      res3d: [...this.res3d].map(([id, r]) => ({ id, args: { ...r.args }, bytes: r.bytes.slice() })),
+      hostBlobs: [...this.hostBlobSizes],
+    };
+  }
+  override restore(state: unknown): Result {
+    const s = state as { res3d?: { id: number; args: Resource3dArgs; bytes: Uint8Array }[]; hostBlobs?: [number, number][] };
+    const r = super.restore(state);
+    if (!r.ok) return r;
+    for (const e of s.res3d ?? []) this.res3d.set(e.id, { args: e.args, bytes: e.bytes.slice(), backing: null });
+    for (const [id, size] of s.hostBlobs ?? []) this.createBlob(id, { ctxId: 0, blobMem: VIRTIO_GPU_BLOB_MEM_HOST3D, blobFlags: 0, blobId: 0n, size, backing: null });
+    return OK;
   }
   override attachBacking(id: number, b: Backing): Result {
     const r = this.res3d.get(id);

@@ -1,6 +1,6 @@
 import { ArrayGuestMemory } from '@virtio-gpu/virtqueue';
 import { describe, expect, it } from 'vitest';
-import { Backing } from './backing.js';
+import { BACKING_FIXED_HOST_BYTES, Backing, RUN_HOST_BYTES } from './backing.js';
 
 describe('Backing', () => {
   const ram = new Uint8Array(64 * 1024).map((_, i) => i & 255);
@@ -58,5 +58,50 @@ describe('Backing', () => {
   it('unmapped entry or too many entries fail', () => {
     expect(Backing.resolve(mem, [{ addr: 0x100000n, length: 8 }], 16).ok).toBe(false);
     expect(Backing.resolve(mem, [{ addr: 0x1000n, length: 8 }, { addr: 0x1000n, length: 8 }], 1).ok).toBe(false);
+  });
+});
+
+describe('Backing storage (typed arrays, charged as kept)', () => {
+  const ram = new Uint8Array(64 * 1024).map((_, i) => i & 255);
+  const mem = new ArrayGuestMemory([
+    { gpa: 0x1000, bytes: ram.subarray(0, 0x8000) },
+    { gpa: 0x9000, bytes: ram.subarray(0x8000) },
+  ]);
+  it('keeps one run per unmerged entry and charges hostBytesFor(runs)', () => {
+    const entries = Array.from({ length: 100 }, (_, i) => ({ addr: BigInt(0x1000 + 2 * i), length: 1 }));
+    const b = Backing.resolve(mem, entries, 128);
+    if (!b.ok) throw new Error(b.why);
+    expect(b.value.runCount).toBe(100);
+    expect(b.value.hostBytes).toBe(Backing.hostBytesFor(100));
+    expect(Backing.hostBytesFor(100)).toBe(BACKING_FIXED_HOST_BYTES + 100 * RUN_HOST_BYTES);
+  });
+  it('an entry crossing into the adjacent region of the same buffer is one run, entries() gives its guest address', () => {
+    const b = Backing.resolve(mem, [{ addr: 0x8ff0n, length: 32 }], 4);
+    if (!b.ok) throw new Error(b.why);
+    // 0x8ff0 is the last 16 bytes of region 0 and the region at 0x9000 follows: one buffer, so one merged run.
+    expect(b.value.entries()).toEqual([{ addr: 0x8ff0n, length: 32 }]);
+    const dst = new Uint8Array(32);
+    expect(b.value.copyOut(0, dst, 0, 32)).toBe(true);
+    expect([...dst]).toEqual([...ram.subarray(0x7ff0, 0x8010)]);
+  });
+  it('entries() resolves back to the same bytes (what snapshots store)', () => {
+    const entries = [{ addr: 0x5000n, length: 100 }, { addr: 0x1000n, length: 50 }, { addr: 0x1032n, length: 10 }];
+    const a = Backing.resolve(mem, entries, 8);
+    if (!a.ok) throw new Error(a.why);
+    const b = Backing.resolve(mem, a.value.entries(), 8);
+    if (!b.ok) throw new Error(b.why);
+    const x = new Uint8Array(160);
+    const y = new Uint8Array(160);
+    a.value.copyOut(0, x, 0, 160);
+    b.value.copyOut(0, y, 0, 160);
+    expect(y).toEqual(x);
+    expect(b.value.runCount).toBe(a.value.runCount);
+  });
+  it('new Backing(views) merges adjacent views and reads them in order', () => {
+    const b = new Backing([ram.subarray(0, 10), ram.subarray(10, 30), new Uint8Array(0), ram.subarray(100, 104)]);
+    expect(b.runCount).toBe(2);
+    expect(b.size).toBe(34);
+    expect(b.iovecs.map((v) => v.length)).toEqual([30, 4]);
+    expect(b.starts).toEqual([0, 30]);
   });
 });

@@ -1,8 +1,16 @@
 /**
- * Guest backing resolved into host views. ATTACH_BACKING and CREATE_BLOB hand the device a list
- * of guest-physical (addr, length) entries; they are resolved once, at attach time, into
- * `Uint8Array` views of guest memory, so transfers copy whole runs with `Uint8Array.set` and never
- * look guest addresses up again (virtio-gpu: "the device ... uses the pages as backing store").
+ * Guest backing resolved once, at attach time. ATTACH_BACKING and CREATE_BLOB hand the device a
+ * list of guest-physical (addr, length) entries; each is resolved through guest memory into the
+ * ArrayBuffer that holds it and the offset there, so transfers copy whole runs with
+ * `Uint8Array.set` and never look guest addresses up again (virtio-gpu: "the device ... uses the
+ * pages as backing store").
+ *
+ * Host memory: a guest may attach 16384 tiny scattered entries to each of 16384 resources, so
+ * what one entry costs the host is what bounds it. A run is kept as three float64s (guest
+ * address, offset in its buffer, backing offset) and a u16 buffer index in typed arrays sized
+ * exactly at attach ({@link RUN_HOST_BYTES}); nothing per entry lives on the JS heap, so the
+ * bytes charged against the quota ({@link Backing.hostBytes}) are the bytes kept, and they sit
+ * outside the garbage-collected heap, whose growth would otherwise multiply them.
  */
 import { type MemEntry, u64ToSafe } from '@virtio-gpu/protocol';
 import type { GuestMemory } from '@virtio-gpu/virtqueue';
@@ -11,38 +19,107 @@ import { type Result, errParameter, errUnspec, ok } from './result.js';
 /** Copies up to this many bytes go byte by byte: below it, making a subarray view costs more. */
 const SMALL_COPY = 64;
 
+/** Host bytes one run costs: 3 float64s and a u16 in exactly sized typed arrays. */
+export const RUN_HOST_BYTES = 3 * 8 + 2;
+
 /**
- * A resource's backing store: the guest pages as host views in order, with their start offsets.
- * Renderers (including a native one) read and write through these views.
+ * Host bytes one Backing costs whatever its size: the object, its typed arrays' headers and
+ * ArrayBuffers, the buffer list (measured with V8 heap snapshots: under 600 bytes; rounded up).
+ */
+export const BACKING_FIXED_HOST_BYTES = 1024;
+
+/** Distinct ArrayBuffers of one Backing are numbered in a u16. */
+const MAX_BUFFERS = 0xffff;
+
+/** A backing's storage (see {@link Backing}'s fields). */
+interface BackingParts {
+  runs: Float64Array;
+  bufIndex: Uint16Array;
+  buffers: Uint8Array[];
+  size: number;
+}
+
+/** Growable scratch for resolve, reused across attaches (one attach resolves at a time). */
+let scratchRuns = new Float64Array(3 * 1024);
+let scratchBufs = new Uint16Array(1024);
+
+/**
+ * A resource's backing store: runs of guest memory in backing order. Renderers (including a
+ * native one) read and write it with copyOut/copyIn, or take views with {@link Backing.iovecs}.
  */
 export class Backing {
-  /** The runs, in backing order; adjacent pieces of one buffer are merged. */
-  readonly iovecs: readonly Uint8Array[];
-  /** `starts[i]` is the backing offset of `iovecs[i][0]`. */
-  readonly starts: readonly number[];
   /** Total bytes. */
   readonly size: number;
+  /** Number of runs (adjacent pieces of one buffer are merged into one). */
+  readonly runCount: number;
+  /** Per run i: [3i] guest address, [3i+1] offset in its buffer, [3i+2] backing offset. */
+  private readonly runs: Float64Array;
+  /** Per run: index into {@link buffers}. */
+  private readonly bufIndex: Uint16Array;
+  /** Whole-buffer views of the distinct ArrayBuffers the runs lie in (a few: one per region). */
+  private readonly buffers: Uint8Array[];
 
-  /** Build from already resolved runs (empty runs are dropped). */
-  constructor(runs: readonly Uint8Array[]) {
-    const iovecs: Uint8Array[] = [];
-    const starts: number[] = [];
-    let size = 0;
-    for (const run of runs) {
-      if (run.byteLength === 0) continue;
-      const prev = iovecs[iovecs.length - 1];
-      // Guests often hand out physically contiguous pages: one run copies faster than many.
-      if (prev && prev.buffer === run.buffer && prev.byteOffset + prev.byteLength === run.byteOffset) {
-        iovecs[iovecs.length - 1] = new Uint8Array(prev.buffer, prev.byteOffset, prev.byteLength + run.byteLength);
-      } else {
-        iovecs.push(run);
-        starts.push(size);
-      }
-      size += run.byteLength;
+  /**
+   * A backing made of these views of guest memory, in order (empty ones dropped, adjacent ones
+   * merged): for renderers and tests that build one by hand. The device uses {@link resolve}.
+   */
+  constructor(views: readonly Uint8Array[]);
+  /** @internal What resolve's builder made. */
+  constructor(parts: BackingParts);
+  constructor(arg: readonly Uint8Array[] | BackingParts) {
+    let p: BackingParts;
+    if (Array.isArray(arg)) {
+      const b = new BackingBuilder();
+      for (const v of arg as readonly Uint8Array[]) b.add(-1, v);
+      p = b.parts();
+    } else {
+      p = arg as BackingParts;
     }
-    this.iovecs = iovecs;
-    this.starts = starts;
-    this.size = size;
+    this.runs = p.runs;
+    this.bufIndex = p.bufIndex;
+    this.buffers = p.buffers;
+    this.runCount = p.bufIndex.length;
+    this.size = p.size;
+  }
+
+  /** Host bytes this backing keeps: what the device charges for it. */
+  get hostBytes(): number {
+    return Backing.hostBytesFor(this.runCount);
+  }
+
+  /** Host bytes a backing of `runs` runs keeps (for checking the quota before resolving). */
+  static hostBytesFor(runs: number): number {
+    return BACKING_FIXED_HOST_BYTES + runs * RUN_HOST_BYTES;
+  }
+
+  /** The runs as views into guest memory, made on each call (the backing keeps none). */
+  get iovecs(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < this.runCount; i++) out.push(this.view(i));
+    return out;
+  }
+
+  /** Backing offset of each run's first byte. */
+  get starts(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.runCount; i++) out.push(this.runs[3 * i + 2]);
+    return out;
+  }
+
+  /** The runs as guest (addr, length) entries: what a snapshot stores to resolve them again. */
+  entries(): MemEntry[] {
+    const out: MemEntry[] = [];
+    for (let i = 0; i < this.runCount; i++) out.push({ addr: BigInt(this.runs[3 * i]), length: this.runLength(i) });
+    return out;
+  }
+
+  private runLength(i: number): number {
+    return (i + 1 < this.runCount ? this.runs[3 * i + 5] : this.size) - this.runs[3 * i + 2];
+  }
+
+  private view(i: number): Uint8Array {
+    const at = this.runs[3 * i + 1];
+    return this.buffers[this.bufIndex[i]].subarray(at, at + this.runLength(i));
   }
 
   /**
@@ -51,27 +128,37 @@ export class Backing {
    */
   static resolve(memory: GuestMemory, entries: readonly MemEntry[], maxEntries: number): Result<Backing> {
     if (entries.length > maxEntries) return errParameter(`${entries.length} backing entries > ${maxEntries}`);
-    const runs: Uint8Array[] = [];
+    const b = new BackingBuilder();
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
       if (e.length === 0) continue;
       const addr = u64ToSafe(e.addr);
       if (addr < 0) return errUnspec(`backing entry ${i}: address beyond 2^53`);
+      // One view in the common case; slices only when the entry crosses into the next region.
+      const one = memory.view(addr, e.length);
+      if (one) {
+        if (!b.add(addr, one)) return errUnspec(`backing entry ${i}: more than ${MAX_BUFFERS} guest memory buffers`);
+        continue;
+      }
       const pieces = memory.slices(addr, e.length);
       if (!pieces) return errUnspec(`backing entry ${i} (0x${e.addr.toString(16)}+${e.length}) not in guest memory`);
-      for (const p of pieces) runs.push(p);
+      let gpa = addr;
+      for (const p of pieces) {
+        if (!b.add(gpa, p)) return errUnspec(`backing entry ${i}: more than ${MAX_BUFFERS} guest memory buffers`);
+        gpa += p.byteLength;
+      }
     }
-    return ok(new Backing(runs));
+    return ok(new Backing(b.parts()));
   }
 
   /** Index of the run holding backing offset `offset` (caller ensures 0 <= offset < size). */
   private find(offset: number): number {
-    const starts = this.starts;
+    const runs = this.runs;
     let lo = 0;
-    let hi = starts.length - 1;
+    let hi = this.runCount - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (starts[mid] <= offset) lo = mid;
+      if (runs[3 * mid + 2] <= offset) lo = mid;
       else hi = mid - 1;
     }
     return lo;
@@ -85,30 +172,28 @@ export class Backing {
     if (!(offset >= 0 && length >= 0 && offset + length <= this.size)) return false;
     if (dstOffset < 0 || dstOffset + length > dst.byteLength) return false;
     if (length === 0) return true;
-    const iovecs = this.iovecs;
+    const runs = this.runs;
+    const bufs = this.buffers;
+    const bufIndex = this.bufIndex;
     let i = this.find(offset);
-    let within = offset - this.starts[i];
+    let within = offset - runs[3 * i + 2];
     let d = dstOffset;
     let left = length;
     while (left > 0) {
-      const run = iovecs[i++];
-      const avail = run.byteLength - within;
-      if (within === 0 && avail <= left) {
-        dst.set(run, d);
-        d += avail;
-        left -= avail;
+      const avail = this.runLength(i) - within;
+      const n = avail < left ? avail : left;
+      const buf = bufs[bufIndex[i]];
+      const at = runs[3 * i + 1] + within;
+      if (n <= SMALL_COPY) {
+        // A view for a few bytes (a 1x1 transfer, a narrow rect's row) costs more than the copy.
+        for (let k = 0; k < n; k++) dst[d + k] = buf[at + k];
       } else {
-        const n = avail < left ? avail : left;
-        if (n <= SMALL_COPY) {
-          // A view for a few bytes (a 1x1 transfer, a narrow rect's row) costs more than the copy.
-          for (let k = 0; k < n; k++) dst[d + k] = run[within + k];
-        } else {
-          dst.set(run.subarray(within, within + n), d);
-        }
-        d += n;
-        left -= n;
+        dst.set(buf.subarray(at, at + n), d);
       }
+      d += n;
+      left -= n;
       within = 0;
+      i++;
     }
     return true;
   }
@@ -121,22 +206,76 @@ export class Backing {
     if (!(offset >= 0 && length >= 0 && offset + length <= this.size)) return false;
     if (srcOffset < 0 || srcOffset + length > src.byteLength) return false;
     if (length === 0) return true;
+    const runs = this.runs;
     let i = this.find(offset);
-    let within = offset - this.starts[i];
+    let within = offset - runs[3 * i + 2];
     let s = srcOffset;
     let left = length;
     while (left > 0) {
-      const run = this.iovecs[i++];
-      const n = Math.min(run.byteLength - within, left);
+      const n = Math.min(this.runLength(i) - within, left);
+      const buf = this.buffers[this.bufIndex[i]];
+      const at = runs[3 * i + 1] + within;
       if (n <= SMALL_COPY) {
-        for (let k = 0; k < n; k++) run[within + k] = src[s + k];
+        for (let k = 0; k < n; k++) buf[at + k] = src[s + k];
       } else {
-        run.set(src.subarray(s, s + n), within);
+        buf.set(src.subarray(s, s + n), at);
       }
       s += n;
       left -= n;
       within = 0;
+      i++;
     }
     return true;
+  }
+}
+
+/** Collects runs into the reused scratch, merging adjacent ones, then copies them out exactly sized. */
+class BackingBuilder {
+  private n = 0;
+  private size = 0;
+  private readonly buffers: Uint8Array[] = [];
+  private readonly bufferOf = new Map<ArrayBufferLike, number>();
+  /** End (offset in its buffer) of the last run, to merge the next one onto it. */
+  private lastEnd = -1;
+
+  /** Append a view at guest address `gpa` (-1 when it has none); false past MAX_BUFFERS. */
+  add(gpa: number, v: Uint8Array): boolean {
+    const len = v.byteLength;
+    if (len === 0) return true;
+    let bi = this.bufferOf.get(v.buffer);
+    if (bi === undefined) {
+      if (this.buffers.length >= MAX_BUFFERS) return false;
+      bi = this.buffers.length;
+      this.buffers.push(new Uint8Array(v.buffer));
+      this.bufferOf.set(v.buffer, bi);
+    }
+    const n = this.n;
+    // Guests often hand out physically contiguous pages: one run copies faster than many.
+    if (n > 0 && scratchBufs[n - 1] === bi && this.lastEnd === v.byteOffset) {
+      this.lastEnd += len;
+      this.size += len;
+      return true;
+    }
+    if (3 * (n + 1) > scratchRuns.length) {
+      const grown = new Float64Array(scratchRuns.length * 2);
+      grown.set(scratchRuns);
+      scratchRuns = grown;
+      const grownBufs = new Uint16Array(scratchBufs.length * 2);
+      grownBufs.set(scratchBufs);
+      scratchBufs = grownBufs;
+    }
+    scratchRuns[3 * n] = gpa;
+    scratchRuns[3 * n + 1] = v.byteOffset;
+    scratchRuns[3 * n + 2] = this.size;
+    scratchBufs[n] = bi;
+    this.n = n + 1;
+    this.lastEnd = v.byteOffset + len;
+    this.size += len;
+    return true;
+  }
+
+  /** The runs copied out of the scratch, exactly sized. */
+  parts(): BackingParts {
+    return { runs: scratchRuns.slice(0, 3 * this.n), bufIndex: scratchBufs.slice(0, this.n), buffers: this.buffers, size: this.size };
   }
 }

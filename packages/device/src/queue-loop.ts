@@ -20,12 +20,24 @@ import {
 import type { Chain } from '@virtio-gpu/virtqueue';
 import { type DispatchHooks, dispatch } from './dispatch.js';
 import type { RateLimitedLog } from './log.js';
+import { refuseEarly } from './refuse-early.js';
 import { NO_FENCE, type Outcome } from './outcome.js';
 import type { Responder } from './responder.js';
 import type { DeviceState } from './state.js';
 import type { UsedBuffers } from './used-buffers.js';
 
 const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Runs `f` in a later turn of the event loop, after pending I/O and timers: setImmediate where
+ * it exists (Node), else setTimeout 0 (browsers). Never a microtask: those run before anything
+ * else gets a turn, which is what yielding must avoid.
+ */
+export function laterTurn(f: () => void): void {
+  const g = globalThis as { setImmediate?: (f: () => void) => unknown };
+  if (g.setImmediate) g.setImmediate(f);
+  else setTimeout(f, 0);
+}
 
 /** The loop over the device's two queues. */
 export class QueueLoop {
@@ -41,6 +53,12 @@ export class QueueLoop {
    * scanout state, entries kept as backing). No re-entry means one command per queue at a time.
    */
   private readonly scratch = [new CommandScratch(), new CommandScratch()];
+  /** Chains this turn may still answer (limits.chainsPerTurn at its start). */
+  private budget = 0;
+  /** A later turn is scheduled to go on where the budget stopped this one. */
+  private continued = false;
+  /** Turns that ended on the budget (for embedders' statistics and the fairness test). */
+  yields = 0;
 
   constructor(
     private readonly state: DeviceState,
@@ -57,25 +75,61 @@ export class QueueLoop {
     if (!this.used.queues || this.needsReset) return;
     if (qi !== CONTROLQ && qi !== CURSORQ) return;
     this.kicked[qi] = true;
-    if (this.running) return; // the loop below sees the mark after its current chain
+    // Running: the loop sees the mark after its current chain. Continued: the scheduled turn will.
+    if (this.running || this.continued) return;
+    this.turn();
+  }
+
+  /**
+   * One turn: drain the kicked queues, alternating, until they are empty or the turn's budget
+   * of chains is spent; then the rest waits for a later turn of the event loop. The interrupt
+   * for a batch is raised while the turn still runs, so a driver that refills and kicks from its
+   * interrupt handler only marks the queue: its new chains count against the same budget.
+   */
+  private turn(): void {
     this.running = true;
-    this.used.begin();
+    this.budget = this.state.limits.chainsPerTurn;
+    let spent = false;
     try {
-      while ((this.kicked[CONTROLQ] || this.kicked[CURSORQ]) && !this.needsReset && this.used.queues) {
-        if (this.kicked[CONTROLQ]) {
-          this.kicked[CONTROLQ] = false;
-          this.drain(CONTROLQ);
-        }
-        if (this.kicked[CURSORQ] && !this.needsReset && this.used.queues) {
-          this.kicked[CURSORQ] = false;
-          this.drain(CURSORQ);
+      while (!spent && (this.kicked[CONTROLQ] || this.kicked[CURSORQ]) && !this.needsReset && this.used.queues) {
+        this.used.begin();
+        try {
+          spent = this.drainKicked();
+        } finally {
+          this.used.end();
         }
       }
     } finally {
       this.running = false;
-      this.kicked[CONTROLQ] = this.kicked[CURSORQ] = false;
-      this.used.end();
+      if (!spent) this.kicked[CONTROLQ] = this.kicked[CURSORQ] = false;
     }
+    if (spent) {
+      this.yields++;
+      this.continued = true;
+      laterTurn(() => {
+        this.continued = false;
+        if (this.used.queues && !this.needsReset && (this.kicked[CONTROLQ] || this.kicked[CURSORQ])) this.turn();
+      });
+    }
+  }
+
+  /** Drain each kicked queue once, control first; true when the budget ran out. */
+  private drainKicked(): boolean {
+    if (this.kicked[CONTROLQ]) {
+      this.kicked[CONTROLQ] = false;
+      if (!this.drain(CONTROLQ)) {
+        this.kicked[CONTROLQ] = true;
+        return true;
+      }
+    }
+    if (this.kicked[CURSORQ] && !this.needsReset && this.used.queues) {
+      this.kicked[CURSORQ] = false;
+      if (!this.drain(CURSORQ)) {
+        this.kicked[CURSORQ] = true;
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The region confirmed every unmap: pick up the control queue where it stopped. */
@@ -86,36 +140,40 @@ export class QueueLoop {
     queueMicrotask(() => this.notify(CONTROLQ));
   }
 
-  /** Device reset: forget kicks and pauses. */
+  /** Device reset: forget kicks and pauses (a scheduled turn then finds nothing to do). */
   reset(): void {
     this.needsReset = false;
     this.controlPaused = false;
     this.kicked[CONTROLQ] = this.kicked[CURSORQ] = false;
   }
 
-  private drain(qi: 0 | 1): void {
+  /** Answer queue `qi`'s chains; false when the turn's budget ran out with chains maybe left. */
+  private drain(qi: 0 | 1): boolean {
     const queue = this.used.queues![qi];
     for (;;) {
       if (qi === CONTROLQ && this.state.outstandingUnmaps > 0) {
         this.controlPaused = true;
-        return;
+        return true;
       }
+      if (this.budget <= 0) return false;
       let chain: Chain | null;
       try {
         chain = queue.pop();
       } catch (e) {
         this.log.log('error', `virtio-gpu: queue ${qi} pop threw: ${String(e)}`);
         this.markNeedsReset();
-        return;
+        return true;
       }
       if (!chain) break;
+      this.budget--;
       this.process(qi, chain);
-      if (this.needsReset || !this.used.queues) return;
+      if (this.needsReset || !this.used.queues) return true;
     }
     if (queue.broken) {
       this.log.log('error', `virtio-gpu: queue ${qi} broken: ${queue.broken.message}`);
       this.markNeedsReset();
     }
+    return true;
   }
 
   private markNeedsReset(): void {
@@ -134,6 +192,12 @@ export class QueueLoop {
       // RAM: read only what a command can use. Bytes after a command are ignored anyway.
       const readable = Math.min(chain.reader.remaining, this.state.limits.maxCommandBytes);
       const bytes = chain.reader.readBytes(readable) ?? NO_BYTES;
+      const early = qi === CONTROLQ ? refuseEarly(this.state, bytes) : null;
+      if (early !== null) {
+        hdr = decodeHeader(bytes, 0, bytes.byteLength) ?? NO_FENCE;
+        this.responder.respond(qi, chain, hdr, early);
+        return;
+      }
       const cmd = decodeCommandInto(bytes, 0, bytes.byteLength, scratch);
       if (cmd === null) {
         hdr = decodeHeader(bytes, 0, bytes.byteLength) ?? NO_FENCE;

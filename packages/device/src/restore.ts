@@ -92,9 +92,9 @@ function restoreResource(t: RestoreTarget, rr: ResourceSnapshot): void {
     if (b.ok) {
       const a = t.renderer.attachBacking(rr.id, b.value);
       if (a.ok) {
-        rec.backingEntries = rr.backingEntries.map((e) => ({ addr: e.addr, length: e.length }));
+        rec.backing = b.value;
         // The snapshot came from a device with these limits, so the charge fits as it did there.
-        if (rec.kind !== 'blob') s.resources.chargeBacking(rec, rr.backingEntries.length);
+        if (rec.kind !== 'blob') s.resources.chargeBacking(rec, b.value.hostBytes);
       } else {
         t.log.log('error', `virtio-gpu: restore: resource ${rr.id}: ${a.why}`);
       }

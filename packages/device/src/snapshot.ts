@@ -115,7 +115,7 @@ export function takeSnapshot(d: SnapshotSource): DeviceSnapshot {
       args3d: r.args3d ? { ...r.args3d } : null,
       blob: r.blob ? { ...r.blob } : null,
       hostBytes: r.hostBytes,
-      backingEntries: r.backingEntries ? r.backingEntries.map((e) => ({ addr: e.addr, length: e.length })) : null,
+      backingEntries: r.backing ? r.backing.entries() : null,
       uuid: r.uuid ? r.uuid.slice() : null,
       map: r.map && r.map.state === 'mapped' ? { offset: r.map.offset, size: r.map.size, mapInfo: r.map.mapInfo } : null,
       contexts: [...r.contexts],

@@ -124,6 +124,14 @@ group('wire bytes', () => {
     expect(cmd.type === C.VIRTIO_GPU_CMD_SUBMIT_3D && cmd.data.buffer).toBe(bytes.buffer);
   });
 
+  it('CTX_CREATE debug_name of 64 invalid UTF-8 bytes decodes to text that encodes back into 64 bytes', () => {
+    const bytes = encode({ type: C.VIRTIO_GPU_CMD_CTX_CREATE, hdr: hdr(0), nlen: 64, contextInit: 0, debugName: '' });
+    bytes.fill(0xff, 32, 96);
+    const cmd = decodeOk(bytes);
+    expect(cmd).toMatchObject({ nlen: 64, debugName: '?'.repeat(64) });
+    expect(encode(cmd).subarray(32)).toEqual(new Uint8Array(64).fill(0x3f));
+  });
+
   it('CTX_CREATE debug_name is the first nlen bytes, UTF-8', () => {
     const bytes = encode({ type: C.VIRTIO_GPU_CMD_CTX_CREATE, hdr: hdr(0), nlen: 4, contextInit: 0, debugName: 'gpu-ctx' });
     expect(decodeOk(bytes)).toMatchObject({ nlen: 4, debugName: 'gpu-' });

@@ -162,7 +162,13 @@ export function writeU32x4(out: Uint8Array, at: number, values: readonly number[
 let utf8Decoder: TextDecoder | undefined;
 let utf8Encoder: TextEncoder | undefined;
 
-/** debug_name bytes as text: ASCII directly, anything else as UTF-8 with replacement characters. */
+/**
+ * debug_name bytes as text: ASCII directly, anything else as UTF-8 where each invalid sequence
+ * becomes '?'. Not U+FFFD: that is 3 bytes in UTF-8, so a 64-byte name of invalid bytes would
+ * decode to a string whose encoding no longer fits the 64-byte field and encodeCommand would
+ * refuse a command decodeCommand accepted (found by the decode fuzz target). With '?' the text's
+ * UTF-8 is never longer than the bytes it came from.
+ */
 export function readName(b: Uint8Array, start: number, n: number): string {
   let ascii = true;
   for (let i = 0; i < n; i++) if (b[start + i] > 0x7f) ascii = false;
@@ -172,7 +178,7 @@ export function readName(b: Uint8Array, start: number, n: number): string {
     return s;
   }
   utf8Decoder ??= new TextDecoder('utf-8', { fatal: false });
-  return utf8Decoder.decode(b.subarray(start, start + n));
+  return utf8Decoder.decode(b.subarray(start, start + n)).replaceAll('\ufffd', '?');
 }
 
 /** A debug name as UTF-8; throws when it is longer than debug_name holds. */

@@ -232,7 +232,11 @@ export class CommonRegisters {
       // §3.1.1: features are fixed once FEATURES_OK is set.
       return this.o.events.warn('driver_feature written after FEATURES_OK; ignored');
     }
-    const shift = BigInt(32 * this.driverFeatureSelect);
+    // driver_feature_select is a guest-written u32: a shift of 32 * 2^32 bits makes a BigInt too
+    // large to exist and the write would throw into the emulator (found by fuzzing). Clamp as
+    // the reads do: every word from 8 on is bits 256-287, which no device offers, so a non-zero
+    // value there makes FEATURES_OK fail (§2.2.1) and a zero one changes nothing.
+    const shift = BigInt(32 * Math.min(this.driverFeatureSelect, 8));
     this.driverFeatures = (this.driverFeatures & ~(WORD << shift)) | (BigInt(value >>> 0) << shift);
   }
 

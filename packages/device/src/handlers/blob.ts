@@ -16,11 +16,38 @@ import {
 } from '@virtio-gpu/protocol';
 import { Backing } from '../backing.js';
 import { NODATA, type Outcome, nodataWhenDone } from '../outcome.js';
-import { BACKING_ENTRY_HOST_BYTES, newResource } from '../resources.js';
-import { errContextId, errOutOfMemory, errParameter, errResourceId, errUnspec } from '../result.js';
+import { newResource } from '../resources.js';
+import { type Failure, errContextId, errOutOfMemory, errParameter, errResourceId, errUnspec } from '../result.js';
 import type { DeviceState } from '../state.js';
 
 const KNOWN_FLAGS = VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE | VIRTIO_GPU_BLOB_FLAG_USE_SHAREABLE | VIRTIO_GPU_BLOB_FLAG_USE_CROSS_DEVICE;
+
+/**
+ * CREATE_BLOB's checks that need only its fixed fields, in the handler's order, the quota for
+ * the size and what nr_entries runs would keep included (the queue loop runs them before
+ * decoding, refuse-early.ts). Null when they pass.
+ */
+export function createBlobChecks(s: DeviceState, ctxId: number, resourceId: number, blobMem: number, blobFlags: number, nrEntries: number, size64: bigint): Failure | null {
+  if (!s.has(VIRTIO_GPU_F_RESOURCE_BLOB)) return errUnspec('CREATE_BLOB without VIRTIO_GPU_F_RESOURCE_BLOB');
+  if (resourceId === 0 || s.resources.has(resourceId)) return errResourceId(`CREATE_BLOB: id ${resourceId} is 0 or in use`);
+  if ((blobFlags & ~KNOWN_FLAGS) !== 0) return errParameter(`CREATE_BLOB: unknown flags 0x${blobFlags.toString(16)}`);
+  if (size64 === 0n) return errParameter('CREATE_BLOB: zero size');
+  const size = u64ToSafe(size64);
+  if (size < 0) return errOutOfMemory('CREATE_BLOB: size beyond 2^53');
+  const guestBacked = blobMem === VIRTIO_GPU_BLOB_MEM_GUEST || blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST;
+  if (blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D || blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST) {
+    if (!s.renderer.capabilities.hostBlobs) return errParameter('CREATE_BLOB: the renderer has no host blobs');
+    if (!s.contexts.get(ctxId)) return errContextId(`CREATE_BLOB: no context ${ctxId}`);
+  } else if (blobMem !== VIRTIO_GPU_BLOB_MEM_GUEST) {
+    return errParameter(`CREATE_BLOB: unknown blob_mem ${blobMem}`);
+  }
+  if (nrEntries > s.limits.maxBackingEntries) return errParameter(`CREATE_BLOB: ${nrEntries} entries > ${s.limits.maxBackingEntries}`);
+  if (!guestBacked && nrEntries !== 0) return errParameter('CREATE_BLOB: HOST3D blobs take no entries');
+  // Guest entries cost what ATTACH_BACKING's do (Backing.hostBytes); checked from nr_entries
+  // before resolving, charged as resolved.
+  const room = s.resources.canAdd(size + (guestBacked ? Backing.hostBytesFor(nrEntries) : 0));
+  return room.ok ? null : room;
+}
 
 /**
  * RESOURCE_CREATE_BLOB. GUEST blobs are backed by their entries with any renderer; HOST3D and
@@ -29,26 +56,11 @@ const KNOWN_FLAGS = VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE | VIRTIO_GPU_BLOB_FLAG_USE
  * INVALID_PARAMETER; quota -> OUT_OF_MEMORY.
  */
 export function createBlob(s: DeviceState, cmd: CmdResourceCreateBlob): Outcome {
-  if (!s.has(VIRTIO_GPU_F_RESOURCE_BLOB)) return errUnspec('CREATE_BLOB without VIRTIO_GPU_F_RESOURCE_BLOB');
-  if (cmd.resourceId === 0 || s.resources.has(cmd.resourceId)) return errResourceId(`CREATE_BLOB: id ${cmd.resourceId} is 0 or in use`);
-  if ((cmd.blobFlags & ~KNOWN_FLAGS) !== 0) return errParameter(`CREATE_BLOB: unknown flags 0x${cmd.blobFlags.toString(16)}`);
-  if (cmd.size === 0n) return errParameter('CREATE_BLOB: zero size');
+  const bad = createBlobChecks(s, cmd.hdr.ctxId, cmd.resourceId, cmd.blobMem, cmd.blobFlags, Math.max(cmd.nrEntries, cmd.entries.length), cmd.size);
+  if (bad) return bad;
   const size = u64ToSafe(cmd.size);
-  if (size < 0) return errOutOfMemory('CREATE_BLOB: size beyond 2^53');
   const ctxId = cmd.hdr.ctxId;
   const guestBacked = cmd.blobMem === VIRTIO_GPU_BLOB_MEM_GUEST || cmd.blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST;
-  if (cmd.blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D || cmd.blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST) {
-    if (!s.renderer.capabilities.hostBlobs) return errParameter('CREATE_BLOB: the renderer has no host blobs');
-    if (!s.contexts.get(ctxId)) return errContextId(`CREATE_BLOB: no context ${ctxId}`);
-  } else if (cmd.blobMem !== VIRTIO_GPU_BLOB_MEM_GUEST) {
-    return errParameter(`CREATE_BLOB: unknown blob_mem ${cmd.blobMem}`);
-  }
-  if (cmd.nrEntries > s.limits.maxBackingEntries) return errParameter(`CREATE_BLOB: ${cmd.nrEntries} entries > ${s.limits.maxBackingEntries}`);
-  if (!guestBacked && cmd.nrEntries !== 0) return errParameter('CREATE_BLOB: HOST3D blobs take no entries');
-  // Guest entries cost host bookkeeping as ATTACH_BACKING's do (BACKING_ENTRY_HOST_BYTES).
-  const hostBytes = size + (guestBacked ? cmd.entries.length * BACKING_ENTRY_HOST_BYTES : 0);
-  const room = s.resources.canAdd(hostBytes);
-  if (!room.ok) return room;
   let backing: Backing | null = null;
   if (guestBacked) {
     const b = Backing.resolve(s.memory, cmd.entries, s.limits.maxBackingEntries);
@@ -56,6 +68,9 @@ export function createBlob(s: DeviceState, cmd: CmdResourceCreateBlob): Outcome 
     if (b.value.size < size) return errParameter(`CREATE_BLOB: size ${size} beyond the ${b.value.size} backing bytes`);
     backing = b.value;
   }
+  const hostBytes = size + (backing ? backing.hostBytes : 0);
+  const fits = s.resources.canAdd(hostBytes);
+  if (!fits.ok) return fits;
   const r = s.renderer.createBlob(cmd.resourceId, { ctxId, blobMem: cmd.blobMem, blobFlags: cmd.blobFlags, blobId: cmd.blobId, size, backing });
   if (!r.ok) return r;
   const rec = newResource({
@@ -68,7 +83,7 @@ export function createBlob(s: DeviceState, cmd: CmdResourceCreateBlob): Outcome 
     blob: { blobMem: cmd.blobMem, blobFlags: cmd.blobFlags, blobId: cmd.blobId, size, ctxId },
     hostBytes,
   });
-  rec.backingEntries = guestBacked ? cmd.entries.map((e) => ({ addr: e.addr, length: e.length })) : null;
+  rec.backing = backing;
   s.resources.add(rec);
   return NODATA;
 }

@@ -2,7 +2,8 @@ import * as P from '@virtio-gpu/protocol';
 import { describe, expect, it } from 'vitest';
 import { C, rect } from '../../test/cmd.js';
 import { PAGE, Rig } from '../../test/rig.js';
-import { BACKING_ENTRY_HOST_BYTES } from '../resources.js';
+import { Backing } from '../backing.js';
+import { RESOURCE_HOST_BYTES } from '../resources.js';
 
 const OKT = P.VIRTIO_GPU_RESP_OK_NODATA;
 const FORMATS = [
@@ -14,7 +15,7 @@ describe('RESOURCE_CREATE_2D', () => {
   it.each(FORMATS)('format %i -> OK_NODATA', (f) => {
     const rig = new Rig();
     expect(rig.send(C.create2d(1, f, 16, 16))?.type).toBe(OKT);
-    expect(rig.device.hostBytesUsed).toBe(16 * 16 * 4);
+    expect(rig.device.hostBytesUsed).toBe(16 * 16 * 4 + RESOURCE_HOST_BYTES);
   });
   it('unknown format -> ERR_INVALID_PARAMETER', () => {
     expect(new Rig().send(C.create2d(1, 5, 16, 16))?.type).toBe(P.VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
@@ -36,11 +37,11 @@ describe('RESOURCE_CREATE_2D', () => {
     expect(new Rig().send(C.create2d(1, 1, 0xffffffff, 0xffffffff))?.type).toBe(P.VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
   });
   it('quota exceeded -> ERR_OUT_OF_MEMORY and nothing allocated', () => {
-    const rig = new Rig({ limits: { hostMemoryBytes: 64 * 64 * 4 } });
+    const rig = new Rig({ limits: { hostMemoryBytes: 64 * 64 * 4 + RESOURCE_HOST_BYTES } });
     expect(rig.send(C.create2d(1, 1, 64, 64))?.type).toBe(OKT);
     expect(rig.send(C.create2d(2, 1, 1, 1))?.type).toBe(P.VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
     expect(rig.device.resourceCount).toBe(1);
-    expect(rig.device.hostBytesUsed).toBe(64 * 64 * 4);
+    expect(rig.device.hostBytesUsed).toBe(64 * 64 * 4 + RESOURCE_HOST_BYTES);
   });
   it('resource count cap -> ERR_OUT_OF_MEMORY', () => {
     const rig = new Rig({ limits: { maxResources: 2 } });
@@ -76,15 +77,15 @@ describe('ATTACH_BACKING / DETACH_BACKING', () => {
   it('backing entries are charged to the quota: many tiny entries -> ERR_OUT_OF_MEMORY, detach releases', () => {
     // 1-byte entries at distinct, non-adjacent addresses: one host view each, nothing to merge.
     const tiny = (n: number, base: number) => Array.from({ length: n }, (_, i) => ({ addr: BigInt(base + i * 2), length: 1 }));
-    const rig = new Rig({ limits: { hostMemoryBytes: 4 + 100 * BACKING_ENTRY_HOST_BYTES } });
+    const rig = new Rig({ limits: { hostMemoryBytes: 4 + RESOURCE_HOST_BYTES + Backing.hostBytesFor(100) } });
     const gpa = rig.pages(1)[0]!;
     expect(rig.send(C.create2d(1, 1, 1, 1))?.type).toBe(OKT);
     expect(rig.send(C.attach(1, tiny(101, gpa)))?.type).toBe(P.VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
-    expect(rig.device.hostBytesUsed).toBe(4);
+    expect(rig.device.hostBytesUsed).toBe(4 + RESOURCE_HOST_BYTES);
     expect(rig.send(C.attach(1, tiny(100, gpa)))?.type).toBe(OKT);
-    expect(rig.device.hostBytesUsed).toBe(4 + 100 * BACKING_ENTRY_HOST_BYTES);
+    expect(rig.device.hostBytesUsed).toBe(4 + RESOURCE_HOST_BYTES + Backing.hostBytesFor(100));
     expect(rig.send(C.detach(1))?.type).toBe(OKT);
-    expect(rig.device.hostBytesUsed).toBe(4);
+    expect(rig.device.hostBytesUsed).toBe(4 + RESOURCE_HOST_BYTES);
     expect(rig.send(C.attach(1, tiny(100, gpa)))?.type).toBe(OKT);
     expect(rig.send(C.unref(1))?.type).toBe(OKT);
     expect(rig.device.hostBytesUsed).toBe(0);

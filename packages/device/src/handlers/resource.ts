@@ -12,7 +12,7 @@ import { Backing } from '../backing.js';
 import { NODATA, type Outcome, nodataWhenDone } from '../outcome.js';
 import { bytesPerPixel } from '../pixel-formats.js';
 import { newResource } from '../resources.js';
-import { errParameter, errResourceId, errUnspec } from '../result.js';
+import { type Failure, errParameter, errResourceId, errUnspec } from '../result.js';
 import type { DeviceState } from '../state.js';
 
 /**
@@ -48,27 +48,42 @@ export function unref(s: DeviceState, cmd: CmdResourceUnref): Outcome {
 }
 
 /**
+ * ATTACH_BACKING's checks that need only resource_id and nr_entries, in the handler's order
+ * (the queue loop runs them before decoding, refuse-early.ts):
+ * unknown resource, blob, backing already attached, too many entries, and the quota for what
+ * nr_entries runs would keep. Null when they pass.
+ */
+export function attachChecks(s: DeviceState, resourceId: number, nrEntries: number): Failure | null {
+  const res = s.resources.get(resourceId);
+  if (!res) return errResourceId(`ATTACH_BACKING: no resource ${resourceId}`);
+  if (res.kind === 'blob') return errParameter('ATTACH_BACKING: blob resources take backing at creation');
+  if (res.backing) return errUnspec(`ATTACH_BACKING: resource ${resourceId} already has backing`);
+  if (nrEntries > s.limits.maxBackingEntries) return errParameter(`ATTACH_BACKING: ${nrEntries} entries > ${s.limits.maxBackingEntries}`);
+  // Refuse from nr_entries before resolving anything: a guest must not buy host CPU with
+  // attaches that fail. The charge is then what the resolved backing really keeps.
+  const room = s.resources.fits(Backing.hostBytesFor(nrEntries));
+  return room.ok ? null : room;
+}
+
+/**
  * RESOURCE_ATTACH_BACKING: every entry must be in guest memory (else ERR_UNSPEC, as QEMU) and the
  * resource must not have backing already (ERR_UNSPEC); at most maxBackingEntries entries
  * (INVALID_PARAMETER). Blobs get their backing at creation (INVALID_PARAMETER).
  */
 export function attachBacking(s: DeviceState, cmd: CmdResourceAttachBacking): Outcome {
-  const res = s.resources.get(cmd.resourceId);
-  if (!res) return errResourceId(`ATTACH_BACKING: no resource ${cmd.resourceId}`);
-  if (res.kind === 'blob') return errParameter('ATTACH_BACKING: blob resources take backing at creation');
-  if (res.backingEntries) return errUnspec(`ATTACH_BACKING: resource ${cmd.resourceId} already has backing`);
-  if (cmd.nrEntries > s.limits.maxBackingEntries || cmd.entries.length > s.limits.maxBackingEntries) {
-    return errParameter(`ATTACH_BACKING: ${cmd.nrEntries} entries > ${s.limits.maxBackingEntries}`);
-  }
-  const charged = s.resources.chargeBacking(res, cmd.entries.length);
-  if (!charged.ok) return charged;
+  const bad = attachChecks(s, cmd.resourceId, Math.max(cmd.nrEntries, cmd.entries.length));
+  if (bad) return bad;
+  const res = s.resources.get(cmd.resourceId)!;
   const b = Backing.resolve(s.memory, cmd.entries, s.limits.maxBackingEntries);
-  const r = b.ok ? s.renderer.attachBacking(res.id, b.value) : b;
+  if (!b.ok) return b;
+  const charged = s.resources.chargeBacking(res, b.value.hostBytes);
+  if (!charged.ok) return charged;
+  const r = s.renderer.attachBacking(res.id, b.value);
   if (!r.ok) {
     s.resources.releaseBacking(res);
     return r;
   }
-  res.backingEntries = cmd.entries.map((e) => ({ addr: e.addr, length: e.length }));
+  res.backing = b.value;
   return NODATA;
 }
 
@@ -77,10 +92,10 @@ export function detachBacking(s: DeviceState, cmd: CmdResourceDetachBacking): Ou
   const res = s.resources.get(cmd.resourceId);
   if (!res) return errResourceId(`DETACH_BACKING: no resource ${cmd.resourceId}`);
   if (res.kind === 'blob') return errParameter('DETACH_BACKING: blob resources keep their backing');
-  if (!res.backingEntries) return errUnspec(`DETACH_BACKING: resource ${cmd.resourceId} has no backing`);
+  if (!res.backing) return errUnspec(`DETACH_BACKING: resource ${cmd.resourceId} has no backing`);
   s.renderer.detachBacking(res.id);
   s.resources.releaseBacking(res);
-  res.backingEntries = null;
+  res.backing = null;
   return NODATA;
 }
 

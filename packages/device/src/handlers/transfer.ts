@@ -15,7 +15,7 @@ export function transferToHost2d(s: DeviceState, cmd: CmdTransferToHost2d): Outc
   if (!res) return errResourceId(`TRANSFER_TO_HOST_2D: no resource ${cmd.resourceId}`);
   if (res.kind !== '2d') return errParameter(`TRANSFER_TO_HOST_2D: resource ${res.id} is not a 2D resource`);
   if (!rectInside(cmd.r, res.width, res.height)) return errParameter('TRANSFER_TO_HOST_2D: rect outside the resource');
-  if (!res.backingEntries) return errUnspec(`TRANSFER_TO_HOST_2D: resource ${res.id} has no backing`);
+  if (!res.backing) return errUnspec(`TRANSFER_TO_HOST_2D: resource ${res.id} has no backing`);
   const offset = u64ToSafe(cmd.offset);
   if (offset < 0) return errParameter('TRANSFER_TO_HOST_2D: offset beyond the backing');
   return orNodata(s.renderer.transferToHost2d(res.id, cmd.r, offset));
