@@ -276,12 +276,18 @@ export class VirtioGpuDevice {
    * Load a snapshot (into a freshly built or reset device over the restored guest memory). Chains
    * already available on attached queues are then processed (their kick went to the old
    * device). Throws on a snapshot this device cannot take (wrong version, renderer refuses,
-   * scanout count differs): that is host configuration, not guest input.
+   * scanout count differs) or while a reset still waits for the host-visible region (await
+   * reset() first): that is host configuration, not guest input.
    */
   restore(snap: DeviceSnapshot, opts: RestoreOptions = {}): void {
     checkSnapshot(this.state, snap);
+    // A reset that waits for the host-visible region resets the renderer when the region
+    // confirms, which would wipe whatever was restored in between: restore only onto a device
+    // whose renderer is settled (await reset() first).
+    if (this.state.outstandingUnmaps > 0) throw new Error('restore: the device still waits for the host-visible region to confirm unmaps; await reset() first');
     const queues = this.used.queues;
     void this.reset();
+    if (this.state.outstandingUnmaps > 0) throw new Error('restore: mapped blobs are being unmapped by the host-visible region; await reset() first');
     this.used.queues = queues;
     const loop = this.loop;
     restoreSnapshot(

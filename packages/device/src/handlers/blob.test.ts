@@ -188,6 +188,21 @@ describe('RESOURCE_MAP_BLOB / UNMAP_BLOB', () => {
     expect(await p).toBe(1);
     expect(rig.device.paused).toBe(false);
   });
+  it('restore while the region still confirms unmaps -> throws; after reset() resolves, restore holds and no late renderer reset wipes it', async () => {
+    const { rig, r, region } = hostRig(true);
+    const snap = rig.device.snapshot();
+    rig.send(C.mapBlob(10, 0n));
+    const resetting = rig.device.reset();
+    expect(() => rig.device.restore(snap)).toThrow(/await reset\(\) first/);
+    await region.confirm();
+    await resetting;
+    const resets = countResets(r);
+    rig.device.restore(snap);
+    const afterRestore = resets.n;
+    await region.confirm();
+    expect(resets.n).toBe(afterRestore);
+    expect(rig.device.resourceCount).toBe(1);
+  });
   it('reset() with nothing mapped: the promise is already settled, the renderer reset at once', async () => {
     const { rig, r } = hostRig(true);
     const resets = countResets(r);
