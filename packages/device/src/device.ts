@@ -758,6 +758,10 @@ export class VirtioGpuDevice {
       if (!Number.isInteger(c.width) || !Number.isInteger(c.height) || c.width < 0 || c.height < 0 || c.width > this.limits.maxDimension || c.height > this.limits.maxDimension) {
         throw new RangeError(`VirtioGpuDevice: scanout size ${c.width}x${c.height}`);
       }
+      const e = c.edid;
+      if (e !== undefined && (!(e instanceof Uint8Array) || e.byteLength === 0 || e.byteLength > 1024 || e.byteLength % 128 !== 0)) {
+        throw new RangeError('VirtioGpuDevice: an EDID override is 1 to 8 blocks of 128 bytes');
+      }
     }
   }
 
@@ -778,6 +782,7 @@ export class VirtioGpuDevice {
       cur.x = next.x;
       cur.y = next.y;
       cur.name = next.name;
+      cur.edid = next.edid;
     }
     this.state.modesChanged();
     this.displayEvent();
@@ -791,6 +796,7 @@ export class VirtioGpuDevice {
     sc.width = width;
     sc.height = height;
     sc.enabled = true;
+    sc.edid = undefined; // an EDID override describes the old size
     this.state.modesChanged();
     this.displayEvent();
   }
@@ -807,17 +813,19 @@ export class VirtioGpuDevice {
   }
 
   /**
-   * Read `rect` (scanout coordinates) of what scanout `scanoutId` shows as RGBA8 into `dst`, rows
-   * `dstStrideBytes` apart. False when the scanout shows nothing or the rect is outside it.
+   * Read `rect` (scanout coordinates) of what scanout `scanoutId` shows into `dst`, rows
+   * `dstStrideBytes` apart, as RGBA8 or, with `format`, in that VIRTIO_GPU_FORMAT_* (a display
+   * that takes B8G8R8X8 then gets the guest's own bytes copied). False when the scanout shows
+   * nothing or the rect is outside it.
    */
-  readScanout(scanoutId: number, rect: Rect, dst: Uint8Array, dstStrideBytes: number): boolean {
+  readScanout(scanoutId: number, rect: Rect, dst: Uint8Array, dstStrideBytes: number, format?: number): boolean {
     const sc = this.state.scanouts[scanoutId];
     if (!sc || sc.resourceId === 0) return false;
     if (!rectInside(rect, sc.r.width, sc.r.height)) return false;
     if (rect.width === 0 || rect.height === 0) return true;
     if (dstStrideBytes < rect.width * 4 || (rect.height - 1) * dstStrideBytes + rect.width * 4 > dst.byteLength) return false;
     const src = { x: sc.r.x + rect.x, y: sc.r.y + rect.y, width: rect.width, height: rect.height };
-    return this.renderer.readback(sc.resourceId, src, dst, dstStrideBytes, sc.layout ?? undefined);
+    return this.renderer.readback(sc.resourceId, src, dst, dstStrideBytes, sc.layout ?? undefined, format);
   }
 
   // ---- introspection for embedders and tests ---------------------------------------------------
