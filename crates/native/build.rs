@@ -1,0 +1,6 @@
+//! napi-rs link setup, plus the target triple for `nativeSupport()`.
+fn main() {
+  napi_build::setup();
+  let target = std::env::var("TARGET").unwrap_or_else(|_| "unknown".into());
+  println!("cargo:rustc-env=VIRTIO_GPU_NATIVE_TARGET={target}");
+}
