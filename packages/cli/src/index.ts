@@ -4,4 +4,5 @@
  */
 export { runDecode, parseHex, DECODE_USAGE, type CliIo } from './decode.js';
 export { runDemo, parseScanouts, DEMO_USAGE } from './demo.js';
+export { runServe, SERVE_USAGE } from './serve.js';
 export { createInProcessGpu, type InProcessGpu, type InProcessGpuOptions } from './rig.js';

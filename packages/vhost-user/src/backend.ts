@@ -53,6 +53,17 @@ export interface BackendOptions {
   stripBytes?: number;
   /** Most memory regions (GET_MAX_MEM_SLOTS). */
   maxMemSlots?: number;
+  /** Log every request (an info line each). */
+  trace?: boolean;
+}
+
+/** One line for a request: its name and decoded fields. */
+export function describeRequest(req: W.VhostRequest): string {
+  const { request, needReply, ...rest } = req;
+  const fields = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === 'bigint' ? `0x${v.toString(16)}` : typeof v === 'number' && v > 0xffff ? `0x${v.toString(16)}` : v instanceof Uint8Array ? `[${v.byteLength} bytes]` : JSON.stringify(v, (_k, x) => (typeof x === 'number' && x > 0xffff ? `0x${x.toString(16)}` : x))}`)
+    .join(' ');
+  return `${W.requestName(request)}${needReply ? ' (need reply)' : ''}${fields ? ` ${fields}` : ''}`;
 }
 
 const bit = (n: number): bigint => 1n << BigInt(n);
@@ -65,6 +76,9 @@ export const OFFERED_PROTOCOL_FEATURES =
   bit(W.VHOST_USER_PROTOCOL_F_CONFIG) |
   bit(W.VHOST_USER_PROTOCOL_F_RESET_DEVICE) |
   bit(W.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS);
+
+/** VIRTIO_F_ACCESS_PLATFORM (33) and VIRTIO_F_RING_PACKED (34): never offered, fatal when acked. */
+const FATAL_UNOFFERED_FEATURES = bit(33) | bit(34);
 
 /** Thrown inside message handling for a protocol violation; ends the connection. */
 class ProtocolError extends Error {}
@@ -85,6 +99,7 @@ export class VhostUserBackend {
   private readonly reader: MessageReader;
   private readonly writer: MessageWriter;
   private ackedFeatures = 0n;
+  private ignoredFeatures = 0n;
   private protocolFeatures = 0n;
   private backendReqFd = -1;
   private isClosed = false;
@@ -195,6 +210,7 @@ export class VhostUserBackend {
       return;
     }
     this.requestCounts.set(req.request, (this.requestCounts.get(req.request) ?? 0) + 1);
+    if (this.opts.trace) this.opts.log('info', `${this.name}: <- ${describeRequest(req)}${f.fds.length ? ` fds=${f.fds.length}` : ''}`);
     let replied = false;
     try {
       replied = this.handle(req, f.fds);
@@ -230,11 +246,19 @@ export class VhostUserBackend {
       case W.VHOST_USER_GET_FEATURES:
         return send(W.encodeU64Reply(req.request, this.offeredFeatures));
       case W.VHOST_USER_SET_FEATURES: {
-        const extra = req.value & ~this.offeredFeatures;
-        if (extra !== 0n) fail(`features 0x${extra.toString(16)} were not offered`);
+        // QEMU passes on what the guest acked of QEMU's own offer (vhost-user-gpu-pci adds
+        // transport bits such as VIRTIO_F_RING_RESET), not only of ours. Bits that change the
+        // ring format or its addresses cannot be honoured; the rest mean nothing here.
+        const unsupported = req.value & ~this.offeredFeatures & FATAL_UNOFFERED_FEATURES;
+        if (unsupported !== 0n) fail(`features 0x${unsupported.toString(16)} (packed rings, IOMMU addresses) are not supported`);
         if (this.vrings.some((r) => r.started)) fail('features changed while a ring runs');
-        this.ackedFeatures = req.value;
-        this.device.negotiate(req.value & this.device.features);
+        const ignored = req.value & ~this.offeredFeatures;
+        if (ignored !== 0n && ignored !== this.ignoredFeatures) {
+          this.opts.log('info', `${this.name}: frontend acked features 0x${ignored.toString(16)} it was not offered; ignored`);
+        }
+        this.ignoredFeatures = ignored;
+        this.ackedFeatures = req.value & this.offeredFeatures;
+        this.device.negotiate(this.ackedFeatures & this.device.features);
         return false;
       }
       case W.VHOST_USER_GET_PROTOCOL_FEATURES:
@@ -433,7 +457,11 @@ export class VhostUserBackend {
     // GET_EDID is answered from the last refresh, unless one is under way.
     if (!ask && !(type === VIRTIO_GPU_CMD_GET_EDID && this.display.refreshPending)) return false;
     const gate = this.gates[0];
-    void (ask ? this.display.refresh() : this.display.settled()).then(() => gate.release());
+    if (this.opts.trace) this.opts.log('info', `${this.name}: holding ${ask ? 'GET_DISPLAY_INFO' : 'GET_EDID'} for QEMU's display configuration`);
+    void (ask ? this.display.refresh() : this.display.settled()).then((ok) => {
+      if (this.opts.trace) this.opts.log('info', `${this.name}: display configuration ${ok ? 'refreshed' : 'not refreshed'}; releasing`);
+      gate.release();
+    });
     return true;
   }
 

@@ -63,7 +63,7 @@ export interface Listener {
 export interface VhostHost {
   /** Listen on `path` (replacing a stale socket file) and hand each accepted connection to `onConnection`. */
   listen(path: string, onConnection: (sock: FdSocket) => void): Listener;
-  /** Wrap a socket descriptor received over SCM_RIGHTS (the display channel); takes ownership. */
+  /** Wrap a socket descriptor received over SCM_RIGHTS (the display channel; made non-blocking); takes ownership. */
   adoptSocket(fd: number): FdSocket;
   /** Map `size` bytes of `fd` from `offset`, MAP_SHARED, read-write. Throws when the kernel refuses. */
   mmap(fd: number, offset: number, size: number): MappedRegion;

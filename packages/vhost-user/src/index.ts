@@ -12,5 +12,6 @@ export { VhostMemory, MAX_MEM_SLOTS } from './memory.js';
 export { GatedQueue, peekType, type GatedQueueOptions } from './gated-queue.js';
 export { MessageReader, MessageWriter, HEADER_SIZE, type Frame, type ReadResult } from './framing.js';
 export type { FdSocket, Listener, MappedRegion, Received, VhostHost, Watch } from './host.js';
+export { NativeHost } from './native-host.js';
 export * from './wire.js';
 export * from './gpu-wire.js';

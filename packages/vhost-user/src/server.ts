@@ -21,6 +21,8 @@ export interface ServerOptions {
   /** Passed to each backend. */
   budget?: BackendOptions['budget'];
   stripBytes?: BackendOptions['stripBytes'];
+  /** Log every vhost-user request. */
+  trace?: boolean;
   /** Called after each connection ended and was released (tests count resources here). */
   onConnectionClosed?: (id: number, error: string | null) => void;
 }
@@ -66,6 +68,7 @@ export class VhostUserServer {
       name: `connection ${id}`,
       budget: this.opts.budget,
       stripBytes: this.opts.stripBytes,
+      trace: this.opts.trace,
       onClose: (error) => {
         if (this.active === backend) this.active = null;
         this.opts.log('info', `vhost-user: connection ${id} closed${error ? ' after an error' : ''}; waiting for the next`);

@@ -1,0 +1,119 @@
+/**
+ * `virtio-gpu serve --vhost-user SOCKET`: be a real QEMU guest's GPU. QEMU connects with
+ * `-chardev socket,id=gpu,path=SOCKET -device vhost-user-gpu-pci,chardev=gpu` (and its RAM in a
+ * shared memfd: `-object memory-backend-memfd,id=mem,size=...,share=on -machine memory-backend=mem`).
+ * One QEMU at a time; when it quits the next connection is served. SIGINT/SIGTERM end it cleanly.
+ */
+import { parseArgs } from 'node:util';
+import type { Renderer } from '@virtio-gpu/device';
+import type { CliIo } from './decode.js';
+
+export const SERVE_USAGE = `usage: virtio-gpu serve --vhost-user SOCKET [options]
+
+Serves the device as a vhost-user-gpu backend on the UNIX socket SOCKET (created, or a stale one
+replaced). Start QEMU (10 or later without KVM) with:
+
+  -object memory-backend-memfd,id=mem,size=<RAM>,share=on -machine memory-backend=mem
+  -chardev socket,id=gpu,path=SOCKET -device vhost-user-gpu-pci,chardev=gpu[,max_outputs=N]
+
+  --vhost-user SOCKET   the socket path QEMU connects to (required)
+  --renderer ts|rutabaga
+                        ts: the embedded TypeScript 2D renderer (default); rutabaga: rutabaga_gfx
+                        through @virtio-gpu/native
+  --outputs N           scanouts of the device, 1 to 16 (default 1; match QEMU's max_outputs)
+  --strip-bytes N       pixel bytes per display UPDATE message (default 98304)
+  --verbose             log every vhost-user connection event, not only errors and connections
+  -h, --help            this text
+`;
+
+/** What `--renderer rutabaga` needs from @virtio-gpu/native, when that build has it. */
+type NativeModule = { RutabagaRenderer?: new (opts?: unknown) => Renderer };
+
+/** Picks the renderer factory; a string explains why it cannot be had. */
+async function rendererFactory(name: string): Promise<(() => Renderer) | undefined | string> {
+  if (name === 'ts') return undefined;
+  if (name !== 'rutabaga') return `unknown renderer "${name}" (ts or rutabaga)`;
+  let native: NativeModule;
+  try {
+    native = (await import('@virtio-gpu/native')) as unknown as NativeModule;
+  } catch (e) {
+    return `the rutabaga renderer needs @virtio-gpu/native: ${(e as Error).message}`;
+  }
+  const R = native.RutabagaRenderer;
+  if (typeof R !== 'function') return 'the rutabaga renderer is not available yet: this @virtio-gpu/native has no RutabagaRenderer (use --renderer ts)';
+  return () => new R();
+}
+
+/** `virtio-gpu serve`. Resolves with the exit code once stopped by a signal. */
+export async function runServe(args: string[], io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        'vhost-user': { type: 'string' },
+        renderer: { type: 'string' },
+        outputs: { type: 'string' },
+        'strip-bytes': { type: 'string' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    io.stderr(`virtio-gpu serve: ${(e as Error).message}\n\n${SERVE_USAGE}`);
+    return 1;
+  }
+  if (values.help) {
+    io.stdout(SERVE_USAGE);
+    return 0;
+  }
+  const path = values['vhost-user'];
+  const outputs = Number(values.outputs ?? 1);
+  const stripBytes = values['strip-bytes'] === undefined ? undefined : Number(values['strip-bytes']);
+  if (!path || !Number.isInteger(outputs) || outputs < 1 || outputs > 16 || (stripBytes !== undefined && !(Number.isInteger(stripBytes) && stripBytes >= 4096))) {
+    io.stderr(`virtio-gpu serve: ${path ? 'bad option value' : '--vhost-user SOCKET is required'}\n\n${SERVE_USAGE}`);
+    return 1;
+  }
+  const factory = await rendererFactory(values.renderer ?? 'ts');
+  if (typeof factory === 'string') {
+    io.stderr(`virtio-gpu serve: ${factory}\n`);
+    return 2;
+  }
+  const { NativeHost, VhostUserServer } = await import('@virtio-gpu/vhost-user');
+  const verbose = values.verbose ?? false;
+  const stamp = () => new Date().toISOString().slice(11, 23);
+  const server = new VhostUserServer({
+    host: new NativeHost(),
+    path,
+    numScanouts: outputs,
+    createRenderer: factory,
+    stripBytes,
+    trace: verbose,
+    log: (level, message) => {
+      if (level === 'info' && !verbose && !/connection \d+ (accepted|closed)|listening|disconnected|restarted/.test(message)) return;
+      io.stderr(`${stamp()} ${level} ${message}\n`);
+    },
+  });
+  try {
+    server.listen();
+  } catch (e) {
+    io.stderr(`virtio-gpu serve: cannot listen on ${path}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  io.stdout(`virtio-gpu serve: vhost-user-gpu backend on ${path} (renderer ${values.renderer ?? 'ts'}, ${outputs} output${outputs > 1 ? 's' : ''})\n`);
+  const signal = await new Promise<string>((resolve) => {
+    const onInt = () => done('SIGINT');
+    const onTerm = () => done('SIGTERM');
+    const done = (s: string) => {
+      signals.off('SIGINT', onInt);
+      signals.off('SIGTERM', onTerm);
+      resolve(s);
+    };
+    signals.on('SIGINT', onInt);
+    signals.on('SIGTERM', onTerm);
+  });
+  server.close();
+  io.stdout(`virtio-gpu serve: stopped (${signal}) after ${server.connections} connection${server.connections === 1 ? '' : 's'}\n`);
+  return 0;
+}
