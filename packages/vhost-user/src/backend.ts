@@ -449,16 +449,18 @@ export class VhostUserBackend {
     if (broken !== null && r.errFd >= 0) this.opts.host.signalEventfd(r.errFd);
   }
 
-  /** GET_DISPLAY_INFO / GET_EDID wait for QEMU's current display configuration. */
+  /**
+   * GET_DISPLAY_INFO and GET_EDID wait for QEMU's current display configuration, each (as QEMU's
+   * C backend does): Linux asks for the EDIDs first, then the display information, both at probe
+   * and after a display-change event, so neither may be answered from older information.
+   */
   private holdForDisplay(chain: DescriptorChain): boolean {
     if (!this.display.attached) return false;
     const type = peekType(chain);
-    const ask = type === VIRTIO_GPU_CMD_GET_DISPLAY_INFO;
-    // GET_EDID is answered from the last refresh, unless one is under way.
-    if (!ask && !(type === VIRTIO_GPU_CMD_GET_EDID && this.display.refreshPending)) return false;
+    if (type !== VIRTIO_GPU_CMD_GET_DISPLAY_INFO && type !== VIRTIO_GPU_CMD_GET_EDID) return false;
     const gate = this.gates[0];
-    if (this.opts.trace) this.opts.log('info', `${this.name}: holding ${ask ? 'GET_DISPLAY_INFO' : 'GET_EDID'} for QEMU's display configuration`);
-    void (ask ? this.display.refresh() : this.display.settled()).then((ok) => {
+    if (this.opts.trace) this.opts.log('info', `${this.name}: holding ${type === VIRTIO_GPU_CMD_GET_EDID ? 'GET_EDID' : 'GET_DISPLAY_INFO'} for QEMU's display configuration`);
+    void this.display.refresh().then((ok) => {
       if (this.opts.trace) this.opts.log('info', `${this.name}: display configuration ${ok ? 'refreshed' : 'not refreshed'}; releasing`);
       gate.release();
     });
