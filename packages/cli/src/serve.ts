@@ -91,7 +91,7 @@ export async function runServe(args: string[], io: CliIo, signals: NodeJS.EventE
     stripBytes,
     trace: verbose,
     log: (level, message) => {
-      if (level === 'info' && !verbose && !/connection \d+ (accepted|closed)|listening|disconnected|restarted/.test(message)) return;
+      if (level === 'info' && !verbose && !/connection \d+ (accepted|closed)|listening|disconnected|device reset/.test(message)) return;
       io.stderr(`${stamp()} ${level} ${message}\n`);
     },
   });

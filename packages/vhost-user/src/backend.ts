@@ -278,11 +278,10 @@ export class VhostUserBackend {
         for (let i = 0; i < NUM_QUEUES; i++) this.stopRing(i);
         return false;
       case W.VHOST_USER_RESET_DEVICE:
+        // QEMU 10 sends it at machine reset and when the guest driver resets the device (reboot).
         if (!this.has(W.VHOST_USER_PROTOCOL_F_RESET_DEVICE)) fail('RESET_DEVICE without the protocol feature');
         for (let i = 0; i < NUM_QUEUES; i++) this.stopRing(i);
-        this.device.reset();
-        this.device.attachQueues(this.gates[0], this.gates[1]);
-        this.stoppedAt.fill(null);
+        this.resetDevice('RESET_DEVICE');
         return false;
       case W.VHOST_USER_GET_MAX_MEM_SLOTS:
         if (!this.has(W.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) fail('GET_MAX_MEM_SLOTS without CONFIGURE_MEM_SLOTS');
@@ -400,11 +399,7 @@ export class VhostUserBackend {
     if (this.resetOnStart) {
       // The ring does not resume where it stopped: the driver started over.
       this.resetOnStart = false;
-      this.stoppedAt.fill(null);
-      this.device.reset();
-      this.device.negotiate(this.ackedFeatures & this.device.features);
-      this.device.attachQueues(this.gates[0], this.gates[1]);
-      this.opts.log('info', `${this.name}: guest driver restarted (device reset)`);
+      this.resetDevice('a ring restarted at a new index');
     }
     const q = r.buildQueue(this.memory, (this.ackedFeatures & bit(VIRTIO_F_EVENT_IDX)) !== 0n);
     if (typeof q === 'string') fail(q);
@@ -415,6 +410,17 @@ export class VhostUserBackend {
     r.kickWatch = this.opts.host.watchEventfd(r.kickFd, () => this.runQueue(i as 0 | 1));
     // Buffers made available before the kick fd existed will not be kicked again.
     this.runQueue(i as 0 | 1);
+  }
+
+  /** Reset the device (resources, scanouts, fences) and give it its queues and features back. */
+  private resetDevice(why: string): void {
+    const resources = this.device.resourceCount;
+    this.resetOnStart = false;
+    this.stoppedAt.fill(null);
+    this.device.reset();
+    this.device.negotiate(this.ackedFeatures & this.device.features);
+    this.device.attachQueues(this.gates[0], this.gates[1]);
+    if (resources > 0) this.opts.log('info', `${this.name}: device reset (${why}), ${resources} resources released`);
   }
 
   /** Stops ring `i` and returns the next index it would have processed. */
