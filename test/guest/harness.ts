@@ -232,7 +232,7 @@ export class Qemu {
             '-chardev', `socket,id=vgpu,path=${opts.gpu.socket}`, '-device', dev('vhost-user-gpu-pci,chardev=vgpu'),
           ];
     const args = [
-      '-nodefaults', '-vga', 'none', '-display', opts.dbus ? 'dbus,p2p=yes' : 'none', '-accel', 'tcg', '-m', String(mem),
+      '-name', 'vgpu-guest,debug-threads=on', '-nodefaults', '-vga', 'none', '-display', opts.dbus ? 'dbus,p2p=yes' : 'none', '-accel', 'tcg', '-m', String(mem),
       '-kernel', join(GUEST_DIR, 'vmlinuz'), '-initrd', join(GUEST_DIR, 'initramfs.cpio.gz'), '-append', cmdline.join(' '),
       ...gpu, '-serial', `file:${this.serialPath}`, '-qmp', `unix:${this.qmpPath},server=on,wait=off`,
       ...(opts.dbus ? ['-qmp', `unix:${this.qmpFdPath},server=on,wait=off`] : []),
@@ -404,20 +404,40 @@ export class RefBackend {
   }
 }
 
-/** Per-thread CPU seconds of a process (utime+stime from /proc/PID/task/*\/stat), by thread name. */
-export function threadCpu(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  const hz = 100;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+/** CPU seconds (user + system) of a process, split into its main thread, named groups and the rest. */
+export interface CpuSample {
+  main: number;
+  /** Threads whose name contains "CPU" (QEMU's vCPU threads). */
+  vcpu: number;
+  other: number;
+}
+
+/** Per-thread CPU time of a process from /proc/PID/task/TID/stat (clock ticks of 10 ms). */
+export function cpuSample(pid: number): CpuSample {
+  const out: CpuSample = { main: 0, vcpu: 0, other: 0 };
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const secs = (Number(f[11]) + Number(f[12])) / hz;
-      out.set(name, (out.get(name) ?? 0) + secs);
+      const secs = (Number(f[11]) + Number(f[12])) / 100;
+      if (Number(tid) === pid) out.main += secs;
+      else if (name.includes('CPU')) out.vcpu += secs;
+      else out.other += secs;
     } catch {
       // thread gone
     }
   }
   return out;
+}
+
+/** b - a, per field. */
+export function cpuDelta(a: CpuSample, b: CpuSample): CpuSample {
+  return { main: b.main - a.main, vcpu: b.vcpu - a.vcpu, other: b.other - a.other };
 }

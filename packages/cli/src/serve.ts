@@ -22,6 +22,10 @@ replaced). Start QEMU (10 or later without KVM) with:
                         through @virtio-gpu/native
   --outputs N           scanouts of the device, 1 to 16 (default 1; match QEMU's max_outputs)
   --strip-bytes N       pixel bytes per display UPDATE message (default 98304)
+  --max-fps N           most display updates per output and second sent to QEMU (default 60;
+                        0: as fast as QEMU takes them); the guest itself is never throttled
+  --display-sync        every flush reaches QEMU's console with that moment's pixels: the guest
+                        waits for the display (what QEMU's C backend does); implies --max-fps 0
   --verbose             log every vhost-user connection event, not only errors and connections
   -h, --help            this text
 `;
@@ -55,6 +59,8 @@ export async function runServe(args: string[], io: CliIo, signals: NodeJS.EventE
         renderer: { type: 'string' },
         outputs: { type: 'string' },
         'strip-bytes': { type: 'string' },
+        'max-fps': { type: 'string' },
+        'display-sync': { type: 'boolean' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -71,7 +77,9 @@ export async function runServe(args: string[], io: CliIo, signals: NodeJS.EventE
   const path = values['vhost-user'];
   const outputs = Number(values.outputs ?? 1);
   const stripBytes = values['strip-bytes'] === undefined ? undefined : Number(values['strip-bytes']);
-  if (!path || !Number.isInteger(outputs) || outputs < 1 || outputs > 16 || (stripBytes !== undefined && !(Number.isInteger(stripBytes) && stripBytes >= 4096))) {
+  const maxFps = values['max-fps'] === undefined ? undefined : Number(values['max-fps']);
+  const badNumbers = (stripBytes !== undefined && !(Number.isInteger(stripBytes) && stripBytes >= 4096)) || (maxFps !== undefined && !(maxFps >= 0 && maxFps <= 1000));
+  if (!path || !Number.isInteger(outputs) || outputs < 1 || outputs > 16 || badNumbers) {
     io.stderr(`virtio-gpu serve: ${path ? 'bad option value' : '--vhost-user SOCKET is required'}\n\n${SERVE_USAGE}`);
     return 1;
   }
@@ -89,9 +97,11 @@ export async function runServe(args: string[], io: CliIo, signals: NodeJS.EventE
     numScanouts: outputs,
     createRenderer: factory,
     stripBytes,
+    maxFps,
+    displaySync: values['display-sync'] ?? false,
     trace: verbose,
     log: (level, message) => {
-      if (level === 'info' && !verbose && !/connection \d+ (accepted|closed)|listening|disconnected|device reset/.test(message)) return;
+      if (level === 'info' && !verbose && !/connection \d+ (accepted|closed)|listening|disconnected|device reset|display:/.test(message)) return;
       io.stderr(`${stamp()} ${level} ${message}\n`);
     },
   });

@@ -86,7 +86,7 @@ describe('QEMU 10 boot sequence', () => {
   it('negotiates, starts both rings, answers the guest and puts its frame on the console pixel for pixel', async () => {
     const { host } = setup({ stripBytes: 4096 });
     const fe = new FakeFrontend(host, PATH);
-    await fe.boot({ modes: [{ width: 320, height: 200, enabled: true }] });
+    await fe.boot({ modes: [{ width: 320, height: 200, enabled: true }] }).catch((e) => { throw new Error(`${e}\n${current!.logs.join("\n")}`); });
     expect(fe.features & (1n << 32n)).not.toBe(0n); // VERSION_1 offered and acked
     const info = await fe.driver.send(cmd.getDisplayInfo());
     if (info.type !== P.VIRTIO_GPU_RESP_OK_DISPLAY_INFO) throw new Error('type');

@@ -32,6 +32,8 @@ export const NUM_QUEUES = 2;
 
 /** Default chains per batch before the event loop gets a turn (a full 256-entry control ring). */
 export const DEFAULT_BUDGET = 256;
+/** Default milliseconds per batch: the display and the sockets get a turn at least this often. */
+export const DEFAULT_BUDGET_MS = 4;
 
 /** Options of one connection. */
 export interface BackendOptions {
@@ -49,6 +51,16 @@ export interface BackendOptions {
   name?: string;
   /** Chains per batch (see GatedQueue). */
   budget?: number;
+  /** Milliseconds per batch (see GatedQueue). */
+  budgetMs?: number;
+  /** Most full updates per second per scanout sent to QEMU (0: as fast as QEMU reads them). */
+  maxFps?: number;
+  /**
+   * Every flush reaches QEMU with the pixels of that moment: the control queue waits while the
+   * display has pixels to send (the guest runs at the display's pace, like QEMU's C backend).
+   * Implies maxFps 0.
+   */
+  displaySync?: boolean;
   /** Bytes of pixels per display UPDATE message. */
   stripBytes?: number;
   /** Most memory regions (GET_MAX_MEM_SLOTS). */
@@ -120,6 +132,8 @@ export class VhostUserBackend {
       applyModes: (configs: ScanoutConfig[]) => this.device.setScanouts(configs),
       log: (l, m) => opts.log(l, `${this.name}: ${m}`),
       stripBytes: opts.stripBytes,
+      maxFps: opts.displaySync ? 0 : opts.maxFps,
+      onIdle: () => this.gates[0].unpause(),
     });
     this.device = new VirtioGpuDevice({
       memory: this.memory,
@@ -137,8 +151,10 @@ export class VhostUserBackend {
       (i) =>
         new GatedQueue({
           budget: opts.budget ?? DEFAULT_BUDGET,
+          budgetMs: opts.budgetMs ?? DEFAULT_BUDGET_MS,
           resume: () => this.runQueue(i as 0 | 1),
           shouldHold: i === 0 ? (c) => this.holdForDisplay(c) : undefined,
+          paused: i === 0 && opts.displaySync ? () => this.display.busy : undefined,
         }),
     );
     this.device.attachQueues(this.gates[0], this.gates[1]);
@@ -162,6 +178,13 @@ export class VhostUserBackend {
     if (this.isClosed) return;
     this.isClosed = true;
     if (error !== null) this.opts.log('error', `${this.name}: ${error}; closing the connection`);
+    const st = this.display.stats;
+    if (st.flushes > 0) {
+      this.opts.log(
+        'info',
+        `${this.name}: display: ${st.flushes} flushes, ${st.updateMessages} UPDATE messages (${(st.updateBytes / 1e6).toFixed(1)} MB), ${st.scanoutMessages} SCANOUT, ${st.coalescedFlushes} flushes merged into pending updates`,
+      );
+    }
     this.opts.sock.onReadable(null);
     for (const g of this.gates) g.stop();
     for (const r of this.vrings) r.dispose();

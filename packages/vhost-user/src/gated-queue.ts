@@ -3,9 +3,10 @@
  * frontend's memory and adds what a vhost-user backend needs between the ring and the device:
  *
  * - A budget per batch. The guest runs on other threads (QEMU's vCPUs) and can refill the ring
- *   as fast as the device drains it, so `device.notify` would never return. After `budget` chains
- *   pop() reports an empty ring and the rest is picked up from a fresh event-loop turn, so
- *   socket messages, the display channel and interrupts are served in between.
+ *   as fast as the device drains it, so `device.notify` would never return. After `budget` chains,
+ *   or `budgetMs` milliseconds (a full-frame transfer costs far more than a flush), pop() reports
+ *   an empty ring and the rest is picked up from a fresh event-loop turn, so socket messages, the
+ *   display channel and interrupts are served in between.
  * - Holding a chain back. GET_DISPLAY_INFO and GET_EDID must be answered with what QEMU's display
  *   reports now, which takes a round trip on the display channel; such a chain waits here (the
  *   ring behind it waits too, preserving order) until the backend releases it.
@@ -28,10 +29,16 @@ export function peekType(chain: DescriptorChain): number {
 export interface GatedQueueOptions {
   /** Most chains handed out per batch (see {@link GatedQueue.beginBatch}). */
   budget: number;
+  /** Most milliseconds a batch may take (checked between chains); default no limit. */
+  budgetMs?: number;
+  /** Clock for budgetMs; default performance.now. */
+  now?: () => number;
   /** Run the device on this queue again (from a fresh event-loop turn). */
   resume: () => void;
   /** Whether a chain must wait for {@link GatedQueue.release}; called once per popped chain. */
   shouldHold?: (chain: DescriptorChain) => boolean;
+  /** While true, no chain is handed out (back-pressure); call {@link GatedQueue.unpause} when it turns false. */
+  paused?: () => boolean;
   /** Schedules `fn` on a later event-loop turn; default setImmediate. */
   defer?: (fn: () => void) => void;
 }
@@ -42,12 +49,18 @@ export class GatedQueue implements Virtqueue {
   private held: DescriptorChain | null = null;
   private releasedHeld = false;
   private popped = 0;
+  private batchStart = 0;
   private resumeScheduled = false;
+  private wasPaused = false;
   private stopped = true;
   /** Chains handed to the device since the last start (for statistics and reset decisions). */
   processed = 0;
 
-  constructor(private readonly opts: GatedQueueOptions) {}
+  private readonly clock: () => number;
+
+  constructor(private readonly opts: GatedQueueOptions) {
+    this.clock = opts.now ?? (() => performance.now());
+  }
 
   /** The ring currently underneath, or null. */
   get ring(): SplitQueue | null {
@@ -87,6 +100,20 @@ export class GatedQueue implements Virtqueue {
   /** A new batch: the budget starts over (call before `device.notify` for a kick). */
   beginBatch(): void {
     this.popped = 0;
+    if (this.opts.budgetMs !== undefined) this.batchStart = this.clock();
+  }
+
+  private overBudget(): boolean {
+    if (this.popped >= this.opts.budget) return true;
+    const ms = this.opts.budgetMs;
+    return ms !== undefined && this.popped > 0 && this.clock() - this.batchStart >= ms;
+  }
+
+  /** The pause condition may have cleared: resume if pop() had refused a chain for it. */
+  unpause(): void {
+    if (!this.wasPaused) return;
+    this.wasPaused = false;
+    this.scheduleResume();
   }
 
   /** Let the held chain through (the display information it needs has arrived) and resume. */
@@ -108,8 +135,12 @@ export class GatedQueue implements Virtqueue {
       this.processed++;
       return c;
     }
-    if (this.popped >= this.opts.budget) {
+    if (this.overBudget()) {
       this.scheduleResume();
+      return null;
+    }
+    if (this.opts.paused?.()) {
+      this.wasPaused = true;
       return null;
     }
     const c = this.inner.pop();
@@ -151,7 +182,7 @@ export class GatedQueue implements Virtqueue {
     (this.opts.defer ?? setImmediate)(() => {
       this.resumeScheduled = false;
       if (!this.running) return;
-      this.popped = 0;
+      this.beginBatch();
       this.opts.resume();
     });
   }

@@ -14,6 +14,10 @@
  * - Pixels are read when a strip is sent, not when the guest flushed, and damage accumulates
  *   while the socket is busy: QEMU always gets the newest content of every damaged area, never a
  *   backlog of frames it could not show. The last flush's pixels always reach QEMU.
+ * - A scanout's updates start at most `maxFps` times a second (default 60; QEMU's own UIs
+ *   refresh at 30 Hz): a guest flipping thousands of frames a second costs QEMU's main thread a
+ *   display's worth of copies, not one per guest frame. A flush after a quiet spell goes out at
+ *   once.
  * - UPDATE is only valid after a SCANOUT (QEMU dereferences the surface unchecked), and QEMU
  *   trusts its width*height*4 payload: both are guaranteed here.
  */
@@ -39,6 +43,9 @@ import {
 /** Default strip size: well under Linux's default 208 KiB socket buffer. */
 export const DEFAULT_STRIP_BYTES = 96 * 1024;
 
+/** Default cap on update rounds per scanout and second. */
+export const DEFAULT_MAX_FPS = 60;
+
 const UPDATE_HEAD = VhostUserGpuHeader.SIZE + VhostUserGpuUpdate.SIZE;
 
 /** Options of a {@link QemuDisplay}. */
@@ -53,10 +60,18 @@ export interface QemuDisplayOptions {
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** Bytes of pixels per UPDATE message (whole rows; at least one row). */
   stripBytes?: number;
+  /** Most update rounds per scanout and second; 0: as fast as QEMU reads them. */
+  maxFps?: number;
+  /** Clock in milliseconds; default performance.now. */
+  now?: () => number;
+  /** Called when everything flushed has been handed to the socket (see {@link QemuDisplay.busy}). */
+  onIdle?: () => void;
 }
 
 /** Counters for tests, logs and the benchmark. */
 export interface DisplayStats {
+  /** Flushes (and resource switches) of a shown scanout. */
+  flushes: number;
   scanoutMessages: number;
   updateMessages: number;
   updateBytes: number;
@@ -91,11 +106,17 @@ export class QemuDisplay implements ScanoutSink {
   private cursorDirty = false;
   private cursorImageDirty = false;
   private pumpScheduled = false;
+  /** A flush arrived whose pixels are not all with the socket yet (display-sync back-pressure). */
+  private flushWaiting = false;
   private lastModes: string | null = null;
   private refreshing: Promise<boolean> | null = null;
   private nextRefresh: Promise<boolean> | null = null;
   private readonly stripBytes: number;
-  readonly stats: DisplayStats = { scanoutMessages: 0, updateMessages: 0, updateBytes: 0, coalescedFlushes: 0, cursorMessages: 0, refreshes: 0 };
+  private readonly frameMs: number;
+  private readonly lastRound: number[];
+  private paceTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly now: () => number;
+  readonly stats: DisplayStats = { flushes: 0, scanoutMessages: 0, updateMessages: 0, updateBytes: 0, coalescedFlushes: 0, cursorMessages: 0, refreshes: 0 };
 
   constructor(private readonly opts: QemuDisplayOptions) {
     const n = opts.numScanouts;
@@ -104,6 +125,10 @@ export class QemuDisplay implements ScanoutSink {
     this.damage = Array.from({ length: n }, () => new DamageAccumulator());
     this.queued = Array.from({ length: n }, () => []);
     this.stripBytes = Math.max(4, opts.stripBytes ?? DEFAULT_STRIP_BYTES);
+    const fps = opts.maxFps ?? DEFAULT_MAX_FPS;
+    this.frameMs = fps > 0 ? 1000 / fps : 0;
+    this.lastRound = new Array<number>(n).fill(-Infinity);
+    this.now = opts.now ?? (() => performance.now());
   }
 
   /** Whether a display channel is attached (QEMU sent VHOST_USER_GPU_SET_SOCKET). */
@@ -145,6 +170,13 @@ export class QemuDisplay implements ScanoutSink {
   detach(): void {
     if (this.channel && !this.channel.closed) this.channel.close();
     this.channel = null;
+    if (this.flushWaiting) {
+      // Nothing more can be sent: do not hold the guest for it.
+      this.flushWaiting = false;
+      this.opts.onIdle?.();
+    }
+    if (this.paceTimer) clearTimeout(this.paceTimer);
+    this.paceTimer = null;
   }
 
   /** The channel's socket took everything: continue sending. */
@@ -167,7 +199,7 @@ export class QemuDisplay implements ScanoutSink {
     } else if (now) {
       // Another resource on the same surface shows at once, flushed or not (as QEMU's own
       // virtio-gpu does); a page flip's flush of the whole frame merges with this.
-      this.flushed(scanoutId, { x: 0, y: 0, width: now.width, height: now.height });
+      this.addDamage(scanoutId, { x: 0, y: 0, width: now.width, height: now.height });
     }
     if (!now) {
       this.damage[scanoutId].take();
@@ -178,6 +210,12 @@ export class QemuDisplay implements ScanoutSink {
 
   flushed(scanoutId: number, damage: Rect): void {
     if (scanoutId < 0 || scanoutId >= this.shown.length || !this.shown[scanoutId]) return;
+    this.stats.flushes++;
+    this.flushWaiting = true;
+    this.addDamage(scanoutId, damage);
+  }
+
+  private addDamage(scanoutId: number, damage: Rect): void {
     const acc = this.damage[scanoutId];
     if (!acc.isEmpty || this.queued[scanoutId].length > 0 || this.job?.scanoutId === scanoutId) this.stats.coalescedFlushes++;
     acc.add(damage);
@@ -298,9 +336,33 @@ export class QemuDisplay implements ScanoutSink {
         continue;
       }
       const job = this.nextJob();
-      if (!job) return;
+      if (!job) {
+        if (this.flushWaiting && !this.pending()) {
+          this.flushWaiting = false;
+          this.opts.onIdle?.();
+        }
+        return;
+      }
       this.sendStrip(ch, job);
     }
+  }
+
+  /** Pixels left to hand to the socket: damage, a rect half sent, bytes the socket has not taken. */
+  private pending(): boolean {
+    const ch = this.channel;
+    if (!ch || ch.closed) return false;
+    if (this.job !== null || ch.queuedBytes > 0) return true;
+    for (let i = 0; i < this.shown.length; i++) if (this.queued[i].length > 0 || !this.damage[i].isEmpty) return true;
+    return false;
+  }
+
+  /**
+   * Whether a guest flush has not been handed to the socket in full yet. Without a channel
+   * nothing can be waited for: false.
+   */
+  get busy(): boolean {
+    if (!this.attached) return false;
+    return this.flushWaiting;
   }
 
   /** Sends one pending SCANOUT message; false when it sent one (the loop checks the socket again). */
@@ -341,15 +403,28 @@ export class QemuDisplay implements ScanoutSink {
     this.stats.cursorMessages++;
   }
 
-  /** The strip job to continue, or the next damaged rect of the next damaged scanout. */
+  /**
+   * The strip job to continue, or the next damaged rect of the next damaged scanout. A scanout's
+   * pending damage starts a new round (all its rects, read then) at most every 1/maxFps seconds.
+   */
   private nextJob(): StripJob | null {
     if (this.job) return this.job;
     const n = this.shown.length;
+    let wait = Infinity;
     for (let k = 0; k < n; k++) {
       const i = (this.nextScanout + k) % n;
       const s = this.shown[i];
       if (!s || !this.announced[i]) continue;
-      if (this.queued[i].length === 0 && !this.damage[i].isEmpty) this.queued[i] = this.damage[i].take();
+      if (this.queued[i].length === 0 && !this.damage[i].isEmpty) {
+        const t = this.now();
+        const due = this.lastRound[i] + this.frameMs;
+        if (t < due) {
+          wait = Math.min(wait, due - t);
+          continue;
+        }
+        this.lastRound[i] = t;
+        this.queued[i] = this.damage[i].take();
+      }
       while (this.queued[i].length > 0) {
         const r = clip(this.queued[i].shift()!, s);
         if (r) {
@@ -358,6 +433,12 @@ export class QemuDisplay implements ScanoutSink {
           return this.job;
         }
       }
+    }
+    if (wait !== Infinity && this.paceTimer === null) {
+      this.paceTimer = setTimeout(() => {
+        this.paceTimer = null;
+        this.pump();
+      }, Math.ceil(wait));
     }
     return null;
   }

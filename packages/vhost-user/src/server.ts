@@ -21,6 +21,8 @@ export interface ServerOptions {
   /** Passed to each backend. */
   budget?: BackendOptions['budget'];
   stripBytes?: BackendOptions['stripBytes'];
+  maxFps?: BackendOptions['maxFps'];
+  displaySync?: BackendOptions['displaySync'];
   /** Log every vhost-user request. */
   trace?: boolean;
   /** Called after each connection ended and was released (tests count resources here). */
@@ -68,6 +70,8 @@ export class VhostUserServer {
       name: `connection ${id}`,
       budget: this.opts.budget,
       stripBytes: this.opts.stripBytes,
+      maxFps: this.opts.maxFps,
+      displaySync: this.opts.displaySync,
       trace: this.opts.trace,
       onClose: (error) => {
         if (this.active === backend) this.active = null;
