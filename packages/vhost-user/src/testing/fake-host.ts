@@ -206,12 +206,19 @@ export class FakeHost implements VhostHost {
     return [...this.table.keys()];
   }
 
-  /** A new descriptor for `f`; `fresh` files start with this one reference. */
+  /** A new descriptor for `f`; `fresh` files start with this one reference, others arrived over a socket. */
   install(f: FakeFile, fresh = true): number {
     const fd = this.nextFd++;
     if (fresh) f.refs = 1;
+    else this.received.add(fd);
     this.table.set(fd, f);
     return fd;
+  }
+
+  /** Descriptors received over sockets (SCM_RIGHTS) and not closed yet: what the receiver still owns. */
+  private readonly received = new Set<number>();
+  get receivedOpen(): number {
+    return this.received.size;
   }
 
   /** Drop one reference to `f` (a descriptor closed, or an in-flight one discarded). */
@@ -314,6 +321,7 @@ export class FakeHost implements VhostHost {
     const f = this.table.get(fd);
     if (!f) throw new Error(`close of fd ${fd}, which is not open`);
     this.table.delete(fd);
+    this.received.delete(fd);
     this.release(f);
   }
 
