@@ -9,9 +9,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createInProcessGpu, type InProcessGpuOptions } from '@virtio-gpu/device';
+import { Display } from '@virtio-gpu/display';
 import { DemoWorkload } from '@virtio-gpu/guest';
 import { PNG } from 'pngjs';
-import { createInProcessGpu, runDemo } from 'virtio-gpu';
+import { runDemo } from 'virtio-gpu';
 import { WebSocket } from 'ws';
 import { afterAll, describe, expect, test } from 'vitest';
 
@@ -21,6 +23,13 @@ async function tempDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'vgpu-demo-'));
   dirs.push(d);
   return d;
+}
+/** The demo's wiring: the device's in-process GPU with a Display as its sink. */
+function displayedGpu(opts: InProcessGpuOptions) {
+  const display = new Display();
+  const gpu = createInProcessGpu({ ...opts, sink: display });
+  display.setSource(gpu.device);
+  return Object.assign(gpu, { display });
 }
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
@@ -67,7 +76,7 @@ describe('virtio-gpu demo --png', () => {
     expect(await runDemo(['--png', d, '--frames', '3', '--scanouts', '320x240'], io().io)).toBe(0);
     const png = PNG.sync.read(await readFile(join(d, 'frame-000002-s0.png')));
     // Replay the same workload in-process: the guest's own pixels are the reference.
-    const gpu = createInProcessGpu({ scanouts: [{ width: 320, height: 240 }] });
+    const gpu = displayedGpu({ scanouts: [{ width: 320, height: 240 }] });
     const demo = new DemoWorkload(gpu.driver, { maxScanouts: 1 });
     await demo.setup();
     for (let n = 0; n < 3; n++) await demo.frame(n);
@@ -103,7 +112,7 @@ describe('demo workload on every scanout configuration', () => {
     ['tiny scanouts', [{ width: 64, height: 64 }, { width: 100, height: 70 }]],
     ['16 scanouts', Array.from({ length: 16 }, (_, i) => ({ width: 64 + 8 * i, height: 64 + 4 * i }))],
   ])('%s: every frame reaches every surface exactly as the guest drew it', async (_name, scanouts) => {
-    const gpu = createInProcessGpu({ scanouts, ramBytes: 64 << 20, queueSize: 64 });
+    const gpu = displayedGpu({ scanouts, ramBytes: 64 << 20, queueSize: 64 });
     const demo = new DemoWorkload(gpu.driver, { maxScanouts: scanouts.length });
     await demo.setup();
     expect(demo.scanouts).toHaveLength(scanouts.length);

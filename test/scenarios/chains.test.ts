@@ -1,12 +1,12 @@
 /**
- * Hostile descriptor chains on the real split queue, built with the guest's DriverSplitRing (the
+ * Hostile descriptor chains on the real split queue, built with virtqueue's DriverSplitRing (the
  * GpuDriver only makes well-formed two-descriptor chains): descriptors that alias one buffer many
  * times make a chain far larger than guest RAM. The device must not copy all of it.
  */
 import * as P from '@virtio-gpu/protocol';
 import { VirtioGpuDevice } from '@virtio-gpu/device';
-import { DriverSplitRing, GuestRam, cmd } from '@virtio-gpu/guest';
-import { SplitQueue, type GuestMemory } from '@virtio-gpu/virtqueue';
+import { GuestRam, cmd } from '@virtio-gpu/guest';
+import { DriverSplitRing, SplitQueue, type GuestMemory } from '@virtio-gpu/virtqueue';
 import { describe, expect, it } from 'vitest';
 import { RAM_BASE } from '../support/gpu';
 
@@ -19,7 +19,7 @@ function rig() {
     slices: (gpa, len) => ((counter.bytes += len), ram.memory.slices(gpa, len)),
     isMapped: (gpa, len) => ram.memory.slices(gpa, len) !== null,
   };
-  const rings = [new DriverSplitRing(ram, 64, false), new DriverSplitRing(ram, 64, false)];
+  const rings = [DriverSplitRing.allocate(ram, 64, false), DriverSplitRing.allocate(ram, 64, false)];
   const device = new VirtioGpuDevice({ memory: mem, scanouts: [{ width: 32, height: 32 }], onInterrupt: () => {} });
   device.negotiate(device.features);
   const [cq, uq] = rings.map((r) => new SplitQueue(mem, { ...r.layout }));

@@ -1,14 +1,24 @@
 /**
- * The scenario rig: guest RAM, GpuDriver, real SplitQueues, VirtioGpuDevice and Display wired the
- * way createInProcessGpu (packages/cli/src/rig.ts) does, with the knobs scenarios need on top
- * (several RAM regions, limits, a host-visible region, negotiated features, recorded interrupts).
- * Everything reaches the device through the driver's rings; nothing here builds chains by hand.
+ * The scenario rig: @virtio-gpu/device's in-process wiring (createInProcessGpu: guest RAM,
+ * GpuDriver, real SplitQueues, VirtioGpuDevice) with a Display as its sink, and the knobs scenarios
+ * need (several RAM regions, limits, a host-visible region, negotiated features, recorded
+ * interrupts and log lines, save/restore onto a fresh device). Everything reaches the device
+ * through the driver's rings; nothing here builds chains by hand.
  */
 import * as P from '@virtio-gpu/protocol';
-import { VirtioGpuDevice, type DeviceLimits, type DeviceSnapshot, type HostVisibleRegion, type Renderer, type ScanoutConfig } from '@virtio-gpu/device';
+import {
+  createInProcessGpu,
+  type DeviceLimits,
+  type HostVisibleRegion,
+  type InProcessGpu,
+  type InProcessSnapshot,
+  type Renderer,
+  type ScanoutConfig,
+  type VirtioGpuDevice,
+} from '@virtio-gpu/device';
 import { Display } from '@virtio-gpu/display';
-import { GpuDriver, GuestRam, cmd, rect, type RamRegionSpec } from '@virtio-gpu/guest';
-import { SplitQueue } from '@virtio-gpu/virtqueue';
+import { type GpuDriver, type GuestRam, cmd, rect, type RamRegionSpec } from '@virtio-gpu/guest';
+import type { SplitQueue } from '@virtio-gpu/virtqueue';
 import { expect } from 'vitest';
 
 /** Guest RAM base of the first region (not 0, so gpa/offset mix-ups show). */
@@ -29,98 +39,73 @@ export interface GpuOptions {
   random?: (b: Uint8Array) => void;
 }
 
-/** One wired GPU. */
-export interface Gpu {
-  ram: GuestRam;
-  device: VirtioGpuDevice;
-  display: Display;
-  driver: GpuDriver;
-  queues: [SplitQueue, SplitQueue];
+/** One wired GPU with its display; `device`, `display` and `queues` change when it is restored. */
+export class Gpu {
   /** Every interrupt the device raised, in order. */
-  interrupts: { cause: string; queueIndex?: number }[];
+  readonly interrupts: { cause: string; queueIndex?: number }[] = [];
   /** Device log lines (guest-triggered warnings included). */
-  log: string[];
+  readonly log: string[] = [];
+  /** The display behind the current device. */
+  display = new Display();
+  readonly wired: InProcessGpu;
+
+  constructor(readonly options: GpuOptions) {
+    this.wired = createInProcessGpu({
+      regions: options.regions ?? [{ gpa: RAM_BASE, bytes: 32 << 20 }],
+      queueSize: options.queueSize ?? 64,
+      features: options.features,
+      scanouts: options.scanouts ?? [{ width: 64, height: 48 }],
+      renderer: options.renderer,
+      limits: { logLinesPerSecond: 1e9, ...options.limits },
+      hostVisible: options.hostVisible,
+      sink: this.display,
+      random: options.random,
+      log: (_level, line) => void this.log.push(line),
+      onInterrupt: (cause, queueIndex) => void this.interrupts.push({ cause, queueIndex }),
+    });
+    this.display.setSource(this.wired.device);
+  }
+
+  get ram(): GuestRam {
+    return this.wired.ram;
+  }
+  get driver(): GpuDriver {
+    return this.wired.driver;
+  }
+  get device(): VirtioGpuDevice {
+    return this.wired.device;
+  }
+  get queues(): readonly [SplitQueue, SplitQueue] {
+    return this.wired.queues;
+  }
   /** The RAM regions, for saving and restoring guest memory. */
-  regions: RamRegionSpec[];
-  /** How the device was built, for building its successor at restore. */
-  options: GpuOptions;
+  get regions(): readonly RamRegionSpec[] {
+    return this.wired.regions;
+  }
 }
 
 /** Builds the rig; see the module comment. */
 export function buildGpu(o: GpuOptions = {}): Gpu {
-  const regions = o.regions ?? [{ gpa: RAM_BASE, bytes: 32 << 20 }];
-  const ram = new GuestRam({ regions });
-  // The driver kicks whichever device is current, so a restore can swap the device under it.
-  const g = { ram, interrupts: [], log: [], regions, options: o } as unknown as Gpu;
-  g.driver = new GpuDriver({ ram, transport: { notify: (q) => g.device.notify(q as 0 | 1) }, queueSize: o.queueSize ?? 64 });
-  attachDevice(g, o.renderer);
-  g.device.negotiate(o.features ?? g.device.features);
-  return g;
-}
-
-/** A fresh device, display and device-side queues over `g.ram`, in place of the current ones. */
-function attachDevice(g: Gpu, renderer: Renderer | undefined, queueIndexes?: SavedGpu['queueIndexes']): void {
-  const o = g.options;
-  const display = new Display();
-  const device = new VirtioGpuDevice({
-    memory: g.ram.memory,
-    scanouts: o.scanouts ?? [{ width: 64, height: 48 }],
-    renderer,
-    limits: { logLinesPerSecond: 1e9, ...o.limits },
-    hostVisible: o.hostVisible,
-    sink: display,
-    random: o.random,
-    log: (_level, line) => void g.log.push(line),
-    onInterrupt: (cause, queueIndex) => {
-      if (g.device !== device) return; // a replaced device no longer reaches the guest
-      g.interrupts.push({ cause, queueIndex });
-      g.driver.interrupt();
-    },
-  });
-  display.setSource(device);
-  const queues = [0, 1].map((i) => {
-    const l = g.driver.queueLayout(i);
-    const q = new SplitQueue(g.ram.memory, l);
-    const ix = queueIndexes?.[i];
-    if (ix) q.restoreIndexes(ix.lastAvailIdx, ix.usedIdx);
-    return q;
-  }) as [SplitQueue, SplitQueue];
-  device.attachQueues(queues[0], queues[1]);
-  g.device = device;
-  g.display = display;
-  g.queues = queues;
+  return new Gpu(o);
 }
 
 /** What a VMM saves: the device snapshot, guest RAM and the queues' indexes. */
-export interface SavedGpu {
-  device: DeviceSnapshot;
-  ram: Uint8Array[];
-  queueIndexes: { lastAvailIdx: number; usedIdx: number }[];
-}
+export type SavedGpu = InProcessSnapshot;
 
 /** Saves the device (structured-cloned, as it would cross a process boundary), RAM and queue indexes. */
 export function saveGpu(g: Gpu): SavedGpu {
-  return {
-    device: structuredClone(g.device.snapshot()),
-    ram: g.regions.map((r) => g.ram.bytes(r.gpa, r.bytes).slice()),
-    queueIndexes: g.queues.map((q) => ({ lastAvailIdx: q.lastAvailIdx, usedIdx: q.usedIdx })),
-  };
+  return g.wired.save();
 }
 
 /**
- * Restores `saved` the way a VMM on a new host would: guest RAM is overwritten with garbage (the
- * old host's memory is gone) and then loaded from the saved copy, a fresh device with a fresh
- * renderer, display and queues is built over it, and the snapshot is restored with held chains
- * rebuilt from the restored descriptor table (SplitQueue.rebuildChain).
+ * Restores `saved` the way a VMM on a new host would: guest RAM reloaded from the saved copy, a
+ * fresh device with a fresh renderer (`renderer`, default a Renderer2D), display and queues over
+ * it, and the snapshot restored with held chains rebuilt from the restored descriptor table.
  */
 export function restoreGpu(g: Gpu, saved: SavedGpu, renderer?: Renderer, hostVisible?: HostVisibleRegion): void {
-  g.regions.forEach((r, i) => {
-    g.ram.bytes(r.gpa, r.bytes).fill(0xee);
-    g.ram.write(r.gpa, saved.ram[i]!);
-  });
-  if (hostVisible) g.options = { ...g.options, hostVisible };
-  attachDevice(g, renderer, saved.queueIndexes);
-  g.device.restore(saved.device, { chainFor: (qi, head) => g.queues[qi].rebuildChain(head) });
+  const display = new Display();
+  g.display = display;
+  g.wired.restore(saved, { renderer, hostVisible, sink: display, attach: (device) => display.setSource(device) });
 }
 
 /** Sends `c` and returns the response type. */

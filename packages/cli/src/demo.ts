@@ -1,10 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startViewer } from '@virtio-gpu/display';
+import { createInProcessGpu } from '@virtio-gpu/device';
+import { Display, startViewer } from '@virtio-gpu/display';
 import { DemoWorkload } from '@virtio-gpu/guest';
 import type { CliIo } from './decode.js';
-import { createInProcessGpu } from './rig.js';
 
 export const DEMO_USAGE = `usage: virtio-gpu demo [options]
 
@@ -68,7 +68,10 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
 
-  const gpu = createInProcessGpu({ scanouts });
+  // The device's in-process wiring (guest RAM, driver, rings, device) with a Display as its sink.
+  const display = new Display();
+  const gpu = createInProcessGpu({ scanouts, sink: display });
+  display.setSource(gpu.device);
   const demo = new DemoWorkload(gpu.driver, { maxScanouts: scanouts.length });
   await demo.setup();
 
@@ -80,7 +83,7 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
       await demo.frame(n);
       for (const s of demo.scanouts) {
         const name = `frame-${String(n).padStart(6, '0')}-s${s.id}.png`;
-        await gpu.display.writePng(join(dir, name), s.id, { cursor: true });
+        await display.writePng(join(dir, name), s.id, { cursor: true });
       }
       if ((n + 1) % step === 0 || n + 1 === frames) io.stderr(`demo: ${n + 1}/${frames} frames\n`);
     }
@@ -89,7 +92,7 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
 
-  const viewer = await startViewer({ display: gpu.display, host: values.host ?? '127.0.0.1', port, title: 'virtio-gpu demo' });
+  const viewer = await startViewer({ display, host: values.host ?? '127.0.0.1', port, title: 'virtio-gpu demo' });
   io.stdout(`virtio-gpu demo: viewer at ${viewer.url}\n`);
   io.stdout('Press Ctrl+C to stop.\n');
   let stopped = false;

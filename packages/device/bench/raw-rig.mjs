@@ -8,7 +8,7 @@
  * Built code only: imports resolve to the packages' dist bundles when run by plain node.
  */
 import { VirtioGpuDevice } from '@virtio-gpu/device';
-import { DriverSplitRing, GuestRam, PreparedRing } from '@virtio-gpu/guest';
+import { GuestRam, PreparedRing } from '@virtio-gpu/guest';
 import {
   VIRTIO_GPU_CMD_GET_DISPLAY_INFO,
   VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING,
@@ -23,7 +23,7 @@ import {
   decodeResponse,
   encodeCommand,
 } from '@virtio-gpu/protocol';
-import { SplitQueue } from '@virtio-gpu/virtqueue';
+import { DriverSplitRing, SplitQueue } from '@virtio-gpu/virtqueue';
 
 const RAM_BASE = 0x4000_0000;
 /** The resource the small commands address: 64x64, never on a scanout. */
@@ -87,7 +87,7 @@ export function createRawRig({ queueSize = 256, command = 'flush', renderer, fen
   device.negotiate(device.features);
   const pr = new PreparedRing(ram, { queueSize });
   const ring = pr.ring;
-  const cursorRing = new DriverSplitRing(ram, 16, true);
+  const cursorRing = DriverSplitRing.allocate(ram, 16, true);
   const l = ring.layout;
   const cl = cursorRing.layout;
   device.attachQueues(

@@ -4,7 +4,7 @@
  * `Uint8Array` views of guest memory, so transfers copy whole runs with `Uint8Array.set` and never
  * look guest addresses up again (virtio-gpu: "the device ... uses the pages as backing store").
  */
-import type { MemEntry } from '@virtio-gpu/protocol';
+import { type MemEntry, u64ToSafe } from '@virtio-gpu/protocol';
 import type { GuestMemory } from '@virtio-gpu/virtqueue';
 import { type Result, errParameter, errUnspec, ok } from './result.js';
 
@@ -55,8 +55,9 @@ export class Backing {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
       if (e.length === 0) continue;
-      if (e.addr > BigInt(Number.MAX_SAFE_INTEGER)) return errUnspec(`backing entry ${i}: address beyond 2^53`);
-      const pieces = memory.slices(Number(e.addr), e.length);
+      const addr = u64ToSafe(e.addr);
+      if (addr < 0) return errUnspec(`backing entry ${i}: address beyond 2^53`);
+      const pieces = memory.slices(addr, e.length);
       if (!pieces) return errUnspec(`backing entry ${i} (0x${e.addr.toString(16)}+${e.length}) not in guest memory`);
       for (const p of pieces) runs.push(p);
     }

@@ -3,21 +3,20 @@
  * resources, backing, contexts, capsets, fences, scanouts, cursor, blobs, config space,
  * snapshots, and the Renderer seam with the default 2D renderer.
  */
-export { VirtioGpuDevice, responseHdr, type InterruptCause, type RestoreOptions, type VirtioGpuDeviceOptions } from './device.js';
-export type {
-  BlobArgs,
-  BlobMapping,
-  CapsetInfo,
-  Fence,
-  FenceHandler,
-  FenceTimeline,
-  Renderer,
-  RendererCapabilities,
-  Resource2dArgs,
-  Resource3dArgs,
-  ScanoutLayout,
-  Transfer3d,
-} from './renderer.js';
+export { VirtioGpuDevice, type InterruptCause, type RestoreOptions, type VirtioGpuDeviceOptions } from './device.js';
+/** The response header rule (§5.7.6.7) lives in the protocol package; re-exported for embedders. */
+export { CURSOR_SIZE, responseHdr } from '@virtio-gpu/protocol';
+export type { ChainFor } from './pending-fences.js';
+export { SafeSink } from './safe-sink.js';
+export {
+  IN_PROCESS_RAM_BASE,
+  InProcessGpu,
+  createInProcessGpu,
+  type InProcessGpuOptions,
+  type InProcessSnapshot,
+  type RestoreInto,
+} from './in-process.js';
+export type * from './renderer.js';
 export { Renderer2D, type Renderer2DSnapshot } from './renderer-2d.js';
 export { Backing } from './backing.js';
 export type { HostVisibleRegion } from './blob.js';
@@ -44,7 +43,6 @@ export {
   type Success,
 } from './result.js';
 export {
-  CURSOR_SIZE,
   intersect,
   rectInside,
   type CursorState,

@@ -75,9 +75,6 @@ export interface ScanoutState {
   layout: ScanoutLayout | null;
 }
 
-/** Cursor width and height required by UPDATE_CURSOR. */
-export const CURSOR_SIZE = 64;
-
 /** Initial state of a scanout from its config. */
 export function scanoutFromConfig(c: ScanoutConfig | undefined): ScanoutState {
   return {

@@ -1,8 +1,7 @@
 import * as P from '@virtio-gpu/protocol';
-import { ArrayGuestMemory, type DescriptorChain } from '@virtio-gpu/virtqueue';
 import { describe, expect, it } from 'vitest';
 import { C, rect } from '../test/cmd.js';
-import { FakeChain, Rig } from '../test/rig.js';
+import { Rig } from '../test/rig.js';
 import { FakeRenderer3D } from '../test/fake-renderer.js';
 import { VirtioGpuDevice } from './device.js';
 import type { DeviceSnapshot } from './snapshot.js';
@@ -39,9 +38,7 @@ describe('snapshot / restore', () => {
 
     for (let k = 6; k < 12; k++) step(run, gpas, k);
 
-    const restored = new Rig({ scanouts: [{ width: W, height: H }], memory: new ArrayGuestMemory([{ gpa: Rig.RAM_BASE, bytes: ramCopy }]) });
-    // The rig's own ram is unused by the restored device: point writes at the copy.
-    (restored as unknown as { ram: Uint8Array }).ram = ramCopy;
+    const restored = new Rig({ scanouts: [{ width: W, height: H }], ram: ramCopy });
     restored.device.restore(snap);
     expect(restored.sink.changes.at(-1)).toMatchObject({ scanoutId: 0, info: { resourceId: 1 } });
     for (let k = 6; k < 12; k++) step(restored, gpas, k);
@@ -65,8 +62,9 @@ describe('snapshot / restore', () => {
 
     const r2 = new FakeRenderer3D();
     const rig2 = new Rig({ renderer: r2 });
-    const out = new Uint8Array(64);
-    rig2.device.restore(snap, { chainFor: (q, h) => (q === 0 && h === head ? (new FakeChain(h, new Uint8Array(0), out).init() as unknown as DescriptorChain) : null) });
+    // The held chain's buffers as the restored guest RAM has them (its reply was written at once).
+    const restoredChain = rig.control.chains.get(head)!.rebuilt();
+    rig2.device.restore(snap, { chainFor: (q, h) => (q === 0 && h === head ? restoredChain : null) });
     expect(r2.fences.map((f) => f.fenceId)).toEqual([8n]);
     r2.retire({ ctxId: 0, ringIdx: 0, ringed: false }, 8n);
     expect(rig2.responseFor(head)?.hdr).toMatchObject({ type: P.VIRTIO_GPU_RESP_OK_NODATA, flags: P.VIRTIO_GPU_FLAG_FENCE, fenceId: 8n });

@@ -1,9 +1,9 @@
 /**
  * Everything the command handlers share: tables, renderer, guest memory, limits, negotiated
- * features, scanouts, cursor, sink, host-visible region, log. The queue loop (device.ts) owns
- * chains, fences and interrupts; handlers only see this.
+ * features, scanouts, cursor, sink, host-visible region, log. The queue loop, the responder and
+ * the pending fences own chains, fences and interrupts; handlers only see this.
  */
-import type { Rect, RespOkDisplayInfo } from '@virtio-gpu/protocol';
+import type { RespOkDisplayInfo } from '@virtio-gpu/protocol';
 import type { GuestMemory } from '@virtio-gpu/virtqueue';
 import type { HostVisibleRegion } from './blob.js';
 import { ContextTable } from './contexts.js';
@@ -12,7 +12,8 @@ import type { DeviceLimits } from './limits.js';
 import type { RateLimitedLog } from './log.js';
 import type { Renderer } from './renderer.js';
 import { ResourceTable, type ResourceRecord } from './resources.js';
-import type { CursorState, ScanoutSink, ScanoutState } from './scanouts.js';
+import type { SafeSink } from './safe-sink.js';
+import type { CursorState, ScanoutState } from './scanouts.js';
 
 /** Shared device state for handlers. */
 export class DeviceState {
@@ -26,11 +27,11 @@ export class DeviceState {
   /** Bumped by reset, so late completions from before it touch nothing new. */
   generation = 0;
   /**
-   * GET_DISPLAY_INFO's reply and its encoding (header zeroed; the queue loop writes the real
-   * one), built on first use and reused until the modes change: every change of a scanout's
-   * width, height, enabled, x or y must call {@link modesChanged}.
+   * GET_DISPLAY_INFO's reply and its encoding (header unfenced; the responder writes each
+   * command's own over it), built on first use and reused until the modes change: every change of
+   * a scanout's width, height, enabled, x or y must call {@link modesChanged}.
    */
-  displayInfo: { readonly resp: RespOkDisplayInfo; readonly bytes: Uint8Array } | null = null;
+  displayInfo: { readonly body: Omit<RespOkDisplayInfo, 'hdr'>; readonly bytes: Uint8Array } | null = null;
 
   /** The scanouts' modes changed (hotplug, resize, restore, reset): drop the cached reply. */
   modesChanged(): void {
@@ -45,7 +46,8 @@ export class DeviceState {
     readonly renderer: Renderer,
     readonly limits: DeviceLimits,
     readonly scanouts: ScanoutState[],
-    readonly sink: ScanoutSink | undefined,
+    /** The display's sink behind the one guard that contains what it throws. */
+    readonly sink: SafeSink,
     readonly region: HostVisibleRegion | undefined,
     readonly log: RateLimitedLog,
     readonly random: (bytes: Uint8Array) => void,
@@ -58,46 +60,10 @@ export class DeviceState {
     return hasFeature(this.features, bit);
   }
 
-  /** Report a scanout's source to the sink, shielding the device from a throwing sink. */
+  /** Report a scanout's source to the sink. */
   notifyScanout(scanoutId: number): void {
     const s = this.scanouts[scanoutId];
-    this.callSink(() =>
-      this.sink?.scanoutChanged(
-        scanoutId,
-        s.resourceId === 0 ? null : { resourceId: s.resourceId, width: s.r.width, height: s.r.height, r: { ...s.r } },
-      ),
-    );
-  }
-
-  /**
-   * sink.flushed, contained like {@link callSink}. A method rather than callSink with an arrow:
-   * the arrow would close over the handler's locals, and V8 then allocates a context on every
-   * handler call, flush or not.
-   */
-  sinkFlushed(scanoutId: number, damage: Rect): void {
-    try {
-      this.sink?.flushed(scanoutId, damage);
-    } catch (e) {
-      this.log.log('error', `virtio-gpu: scanout sink threw: ${String(e)}`);
-    }
-  }
-
-  /** sink.cursorChanged, contained like {@link callSink} (see {@link sinkFlushed} for why). */
-  sinkCursorChanged(cursor: CursorState): void {
-    try {
-      this.sink?.cursorChanged(cursor);
-    } catch (e) {
-      this.log.log('error', `virtio-gpu: scanout sink threw: ${String(e)}`);
-    }
-  }
-
-  /** Call into the sink; a throw there is a host bug, logged and contained. */
-  callSink(f: () => void): void {
-    try {
-      f();
-    } catch (e) {
-      this.log.log('error', `virtio-gpu: scanout sink threw: ${String(e)}`);
-    }
+    this.sink.scanoutChanged(scanoutId, s.resourceId === 0 ? null : { resourceId: s.resourceId, width: s.r.width, height: s.r.height, r: { ...s.r } });
   }
 
   /** Take a resource off every scanout and the cursor that show it (UNREF, reset). */
@@ -112,8 +78,7 @@ export class DeviceState {
     }
     if (this.cursor.resourceId === resourceId) {
       this.cursor = { ...this.cursor, resourceId: 0 };
-      const c = { ...this.cursor };
-      this.callSink(() => this.sink?.cursorChanged(c));
+      this.sink.cursorChanged({ ...this.cursor });
     }
   }
 

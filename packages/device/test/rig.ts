@@ -15,63 +15,85 @@ import {
   decodeResponse,
   encodeCommand,
 } from '@virtio-gpu/protocol';
-import { ArrayGuestMemory, type DescriptorChain, type Virtqueue } from '@virtio-gpu/virtqueue';
+import { ArrayGuestMemory, type Chain, type ChainReader, type ChainWriter, type Virtqueue } from '@virtio-gpu/virtqueue';
 import { VirtioGpuDevice, type VirtioGpuDeviceOptions } from '../src/device.js';
 import type { CursorState, ScanoutInfo, ScanoutSink } from '../src/scanouts.js';
 
 export const PAGE = 4096;
 
-/** A chain over two plain buffers. */
-export class FakeChain {
+/** A chain over two plain buffers: `input` to read, `output` to write. */
+export class FakeChain implements Chain {
   private rd = 0;
+  /** Bytes written into `output`. */
   wr = 0;
+  readonly reader: ChainReader;
+  readonly writer: ChainWriter;
+
   constructor(
     readonly head: number,
     readonly input: Uint8Array,
     readonly output: Uint8Array,
-  ) {}
-  readonly reader = {
-    get remaining(): number {
-      return 0;
-    },
-    readBytes: (n: number): Uint8Array | null => {
-      if (n > this.input.byteLength - this.rd) return null;
-      const v = this.input.subarray(this.rd, this.rd + n);
-      this.rd += n;
-      return v;
-    },
-  };
-  readonly writer = {
-    remaining: 0,
-    written: 0,
-    write: (src: Uint8Array): number => {
-      const n = Math.min(src.byteLength, this.output.byteLength - this.wr);
-      this.output.set(src.subarray(0, n), this.wr);
-      this.wr += n;
-      return n;
-    },
-  };
-  init(): this {
+  ) {
     const self = this;
-    Object.defineProperty(this.reader, 'remaining', { get: () => self.input.byteLength - self.rd });
-    Object.defineProperty(this.writer, 'remaining', { get: () => self.output.byteLength - self.wr });
-    Object.defineProperty(this.writer, 'written', { get: () => self.wr });
-    return this;
+    this.reader = {
+      get remaining() {
+        return self.input.byteLength - self.rd;
+      },
+      read(dst) {
+        const n = Math.min(dst.byteLength, self.input.byteLength - self.rd);
+        dst.set(self.input.subarray(self.rd, self.rd + n));
+        self.rd += n;
+        return n;
+      },
+      readBytes(n) {
+        if (n > self.input.byteLength - self.rd) return null;
+        const v = self.input.subarray(self.rd, self.rd + n);
+        self.rd += n;
+        return v;
+      },
+      skip(n) {
+        if (n > self.input.byteLength - self.rd) return false;
+        self.rd += n;
+        return true;
+      },
+    };
+    this.writer = {
+      get remaining() {
+        return self.output.byteLength - self.wr;
+      },
+      get written() {
+        return self.wr;
+      },
+      write(src) {
+        const n = Math.min(src.byteLength, self.output.byteLength - self.wr);
+        self.output.set(src.subarray(0, n), self.wr);
+        self.wr += n;
+        return n;
+      },
+      // Like a transport without direct views: the device must go through write().
+      claim: () => null,
+    };
+  }
+
+  /** The same buffers from the start, as a transport rebuilds a held chain after a restore. */
+  rebuilt(): FakeChain {
+    return new FakeChain(this.head, this.input, this.output);
   }
 }
 
 /** A queue of FakeChains; records used entries. */
-export class FakeQueue implements Virtqueue {
+export class FakeQueue implements Virtqueue<FakeChain> {
   avail: FakeChain[] = [];
   used: { head: number; len: number; bytes: Uint8Array }[] = [];
   broken: { kind: 'internal'; message: string } | null = null;
   notifyWanted = true;
-  pop(): DescriptorChain | null {
-    return (this.avail.shift() as unknown as DescriptorChain) ?? null;
+  /** Every chain ever queued, by head. */
+  readonly chains = new Map<number, FakeChain>();
+  pop(): FakeChain | null {
+    return this.avail.shift() ?? null;
   }
-  pushUsed(chain: DescriptorChain, bytesWritten: number): void {
-    const c = chain as unknown as FakeChain;
-    this.used.push({ head: c.head, len: bytesWritten, bytes: c.output.slice(0, bytesWritten) });
+  pushUsed(chain: FakeChain, bytesWritten: number): void {
+    this.used.push({ head: chain.head, len: bytesWritten, bytes: chain.output.slice(0, bytesWritten) });
   }
   shouldNotify(): boolean {
     return this.notifyWanted;
@@ -104,6 +126,8 @@ export function hdr(over: Partial<CtrlHdr> = {}): CtrlHdr {
 
 export interface RigOptions extends Partial<Omit<VirtioGpuDeviceOptions, 'onInterrupt'>> {
   ramBytes?: number;
+  /** Guest RAM at RAM_BASE to use (a restored copy); default fresh zeroed RAM of `ramBytes`. */
+  ram?: Uint8Array;
   features?: bigint;
 }
 
@@ -122,7 +146,7 @@ export class Rig {
   private nextPage = 0;
 
   constructor(opts: RigOptions = {}) {
-    this.ram = new Uint8Array(opts.ramBytes ?? 8 * 1024 * 1024);
+    this.ram = opts.ram ?? new Uint8Array(opts.ramBytes ?? 8 * 1024 * 1024);
     this.memory = new ArrayGuestMemory([{ gpa: Rig.RAM_BASE, bytes: this.ram }]);
     this.device = new VirtioGpuDevice({
       sink: this.sink,
@@ -140,8 +164,10 @@ export class Rig {
     const input = opts.raw ?? new Uint8Array(commandSize(cmd));
     if (!opts.raw) encodeCommand(cmd, input, 0);
     const head = this.nextHead++;
-    const chain = new FakeChain(head, input, new Uint8Array(opts.writable ?? 2048)).init();
-    (opts.queue === 1 ? this.cursorq : this.control).avail.push(chain);
+    const chain = new FakeChain(head, input, new Uint8Array(opts.writable ?? 2048));
+    const q = opts.queue === 1 ? this.cursorq : this.control;
+    q.avail.push(chain);
+    q.chains.set(head, chain);
     return head;
   }
 

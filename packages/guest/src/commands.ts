@@ -42,7 +42,8 @@ export function rect(x: number, y: number, width: number, height: number): Rect 
   return { x, y, width, height };
 }
 
-const c = (o: Record<string, unknown>): Command => o as unknown as Command;
+/** Checks a literal against the Command union (its `type` picks the member). */
+const c = (o: Command): Command => o;
 
 /**
  * Command builders, one per virtio-gpu command, with spec defaults for what a caller leaves out.

@@ -13,7 +13,8 @@ import {
 } from '@virtio-gpu/protocol';
 import { SplitQueue } from '@virtio-gpu/virtqueue';
 import { GuestRam } from './guest-ram';
-import { GpuDriver, CURSORQ } from './driver';
+import { CURSORQ } from '@virtio-gpu/protocol';
+import { GpuDriver } from './driver';
 import { cmd, rect } from './commands';
 
 /** A device that answers every command OK_NODATA, echoing the fence, on the real device-side queue. */

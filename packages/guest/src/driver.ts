@@ -1,4 +1,6 @@
 import {
+  CONTROLQ,
+  CURSORQ,
   VIRTIO_GPU_FLAG_FENCE,
   VIRTIO_GPU_FLAG_INFO_RING_IDX,
   VIRTIO_GPU_CMD_MOVE_CURSOR,
@@ -10,7 +12,7 @@ import {
   type Response,
 } from '@virtio-gpu/protocol';
 import type { GuestRam } from './guest-ram';
-import { DriverSplitRing, type SplitRingLayout } from './split-ring';
+import { DriverSplitRing, type SplitRingLayout } from '@virtio-gpu/virtqueue';
 
 /** How the driver reaches the device: a queue notification (the MMIO/PCI notify write). */
 export interface DriverTransport {
@@ -53,11 +55,6 @@ export interface RawPending {
   readonly response: Promise<Response>;
 }
 
-/** Control queue index (virtio-gpu §5.7.2). */
-export const CONTROLQ = 0;
-/** Cursor queue index. */
-export const CURSORQ = 1;
-
 /** Slot sizes: most commands and responses fit, larger ones get pages of their own. */
 const SLOT_REQ = 512;
 const SLOT_RESP = 1536;
@@ -79,7 +76,7 @@ class DriverQueue {
   readonly waiters: Array<() => void> = [];
 
   constructor(ram: GuestRam, size: number, eventIdx: boolean) {
-    this.ring = new DriverSplitRing(ram, size, eventIdx);
+    this.ring = DriverSplitRing.allocate(ram, size, eventIdx);
     // Each request/response pair uses two descriptors, so size/2 slots cover a full ring.
     const slots = size / 2;
     this.slotBase = ram.alloc(slots * (SLOT_REQ + SLOT_RESP));

@@ -1,5 +1,5 @@
 import type { GuestRam } from './guest-ram';
-import { DriverSplitRing, type ChainBuffer, type SplitRingLayout } from './split-ring';
+import { DriverSplitRing, type ChainBuffer, type SplitRingLayout } from '@virtio-gpu/virtqueue';
 
 /** Options of {@link PreparedRing}. */
 export interface PreparedRingOptions {
@@ -46,7 +46,7 @@ export class PreparedRing {
   constructor(ram: GuestRam, opts: PreparedRingOptions = {}) {
     const size = opts.queueSize ?? 256;
     this.ram = ram;
-    this.ring = new DriverSplitRing(ram, size, opts.eventIdx ?? true);
+    this.ring = DriverSplitRing.allocate(ram, size, opts.eventIdx ?? true);
     this.slots = Math.max(1, size >>> 1);
     this.reqBytes = opts.requestBytes ?? 128;
     const respBytes = opts.responseBytes ?? 512;

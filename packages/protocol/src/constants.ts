@@ -128,6 +128,19 @@ export const VIRTIO_GPU_MAX_SCANOUTS = 16;
 export const VIRTIO_GPU_RESOURCE_FLAG_Y_0_TOP = 1 << 0;
 /** ctx_create.context_init: the bits that hold the capset id of the context type. */
 export const VIRTIO_GPU_CONTEXT_INIT_CAPSET_ID_MASK = 0x000000ff;
+/** Longest debug_name the spec allows in CTX_CREATE (char debug_name[64]). */
+export const CTX_DEBUG_NAME_MAX = 64;
+/** Bytes of EDID data a RESP_OK_EDID can hold (__u8 edid[1024]). */
+export const EDID_MAX = 1024;
+/** Width and height of the cursor image UPDATE_CURSOR names (spec §5.7.6.10: 64x64 pixels). */
+export const CURSOR_SIZE = 64;
+
+// ---- Virtqueues (spec §5.7.2) ----
+
+/** Index of controlq, the queue of every command except the cursor's. */
+export const CONTROLQ = 0;
+/** Index of cursorq, the queue of UPDATE_CURSOR and MOVE_CURSOR. */
+export const CURSORQ = 1;
 
 // ---- Capability set ids (spec §5.7.6.8 GET_CAPSET_INFO; Linux/rutabaga) ----
 

@@ -42,16 +42,68 @@ describe('decodeCommandInto', () => {
     }
   });
 
-  it('variable-size commands come back fresh, with scratch.hdr filled', () => {
+  it('variable-size commands come back as the same scratch object each time, sharing scratch.hdr', () => {
     const scratch = new CommandScratch();
     for (const cmd of SAMPLE_COMMANDS) {
       if (!VARIABLE.has(cmd.type)) continue;
       const b = encoded(cmd);
       const first = decodeCommandInto(b, 0, b.length, scratch);
       const second = decodeCommandInto(b, 0, b.length, scratch);
-      expect(second).not.toBe(first);
-      expect(second).toEqual(first);
-      expect(scratch.hdr).toEqual(cmd.hdr);
+      expect(second).toBe(first);
+      expect(second).toEqual(cmd);
+      expect(first?.hdr).toBe(scratch.hdr);
+    }
+  });
+
+  it('ATTACH_BACKING into scratch: the entries array and its entry objects are reused, shrunk and grown', () => {
+    const scratch = new CommandScratch();
+    const attach = (n: number, base: bigint): Command => ({
+      type: C.VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING,
+      hdr: hdr(C.VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING),
+      resourceId: n,
+      nrEntries: n,
+      entries: Array.from({ length: n }, (_, i) => ({ addr: base + BigInt(i) * 4096n, length: 4096 + i })),
+    });
+    const decode = (c: Command) => {
+      const b = encoded(c);
+      const got = decodeCommandInto(b, 0, b.length, scratch);
+      if (got?.type !== C.VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING) throw new Error('type');
+      expect(got).toEqual(c);
+      return got;
+    };
+    const three = decode(attach(3, 0x1000n));
+    const array = three.entries;
+    const firstEntry = array[0];
+    const one = decode(attach(1, 0x9000n));
+    expect(one.entries).toBe(array);
+    expect(one.entries[0]).toBe(firstEntry);
+    expect(one.entries).toHaveLength(1);
+    const five = decode(attach(5, 0x2_0000_0000n));
+    expect(five.entries).toBe(array);
+    expect(five.entries[0]).toBe(firstEntry);
+    expect(five.entries.map((e) => e.addr)).toEqual([0x2_0000_0000n, 0x2_0000_1000n, 0x2_0000_2000n, 0x2_0000_3000n, 0x2_0000_4000n]);
+  });
+
+  it('CREATE_BLOB, CTX_CREATE and SUBMIT_3D into scratch: each field is the new command\'s', () => {
+    const scratch = new CommandScratch();
+    const blob = (size: bigint, entries: { addr: bigint; length: number }[]): Command => ({
+      type: C.VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB,
+      hdr: hdr(C.VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB),
+      resourceId: 4,
+      blobMem: C.VIRTIO_GPU_BLOB_MEM_GUEST,
+      blobFlags: 0,
+      nrEntries: entries.length,
+      blobId: 0n,
+      size,
+      entries,
+    });
+    const ctx = (name: string): Command => ({ type: C.VIRTIO_GPU_CMD_CTX_CREATE, hdr: hdr(C.VIRTIO_GPU_CMD_CTX_CREATE), nlen: name.length, contextInit: 0, debugName: name });
+    const submit = (data: number[]): Command => ({ type: C.VIRTIO_GPU_CMD_SUBMIT_3D, hdr: hdr(C.VIRTIO_GPU_CMD_SUBMIT_3D), size: data.length, padding: 0, data: new Uint8Array(data) });
+    for (const c of [blob(8192n, [{ addr: 0x1000n, length: 8192 }]), ctx('first'), submit([1, 2, 3]), blob(4096n, []), ctx('x'), submit([9])]) {
+      const b = encoded(c);
+      const got = decodeCommandInto(b, 0, b.length, scratch);
+      expect(got).toEqual(c);
+      expect(got).toBe(decodeCommandInto(b, 0, b.length, scratch));
     }
   });
 
@@ -125,13 +177,13 @@ describe('decodeCommandInto transfer offsets', () => {
     if (c?.type !== C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D) throw new Error('type');
     return c.offset;
   };
-  it('repeated, changed, high-word and zero offsets all decode exactly (the last value is reused only for equal bytes)', () => {
+  it('repeated, changed, high-word and zero offsets all decode exactly', () => {
     const s = new CommandScratch();
     for (const o of [1812n, 1812n, 1813n, 0x1_0000_0714n, 0x1_0000_0714n, 0x714n, 0n, 0n, 0xffff_ffff_ffff_ffffn, 1812n]) {
       expect(offsetOf(t2d(o), s)).toBe(o);
     }
   });
-  it('the 3D transfer offset shares the memo correctly with the 2D one', () => {
+  it('2D and 3D transfer offsets through one scratch stay each command\'s own', () => {
     const s = new CommandScratch();
     const t3d = SAMPLE_COMMANDS.find((c) => c.type === C.VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D)!;
     expect(offsetOf(t2d(7n), s)).toBe(7n);

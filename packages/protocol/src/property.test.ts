@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as C from './constants.js';
 import { CommandScratch, decodeCommand, decodeCommandInto, decodeResponse } from './decode.js';
 import { commandSize, encodeCommand, encodeResponse, responseSize } from './encode.js';
+import { HDR_ONLY_RESPONSE_TYPES } from './test-fixtures.js';
 import type { Command, Response } from './types.js';
 
 const u8 = fc.integer({ min: 0, max: 0xff });
@@ -65,17 +66,8 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   ),
 );
 
-const hdrOnlyTypes = [
-  C.VIRTIO_GPU_RESP_OK_NODATA,
-  C.VIRTIO_GPU_RESP_ERR_UNSPEC,
-  C.VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY,
-  C.VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID,
-  C.VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID,
-  C.VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID,
-  C.VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
-];
 const responseArb: fc.Arbitrary<Response> = fc.oneof(
-  fc.constantFrom(...hdrOnlyTypes).chain((type) => t(type, {})),
+  fc.constantFrom(...HDR_ONLY_RESPONSE_TYPES).chain((type) => t(type, {})),
   t(C.VIRTIO_GPU_RESP_OK_DISPLAY_INFO, { pmodes: fc.array(fc.record({ r: rect, enabled: u32, flags: u32 }), { minLength: 16, maxLength: 16 }) }),
   t(C.VIRTIO_GPU_RESP_OK_CAPSET_INFO, { capsetId: u32, capsetMaxVersion: u32, capsetMaxSize: u32, padding: u32 }),
   t(C.VIRTIO_GPU_RESP_OK_CAPSET, { data: bytes(64) }),

@@ -13,6 +13,17 @@ export function hdr(type: number, fenceId = 0x1_0000_0007n): CtrlHdr {
 
 const r = { x: 1, y: 2, width: 640, height: 480 };
 
+/** The responses that are a header alone: OK_NODATA and every ERR_*. */
+export const HDR_ONLY_RESPONSE_TYPES = [
+  C.VIRTIO_GPU_RESP_OK_NODATA,
+  C.VIRTIO_GPU_RESP_ERR_UNSPEC,
+  C.VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY,
+  C.VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID,
+  C.VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID,
+  C.VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID,
+  C.VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+] as const;
+
 /** One command of every type. */
 export const SAMPLE_COMMANDS: Command[] = [
   { type: C.VIRTIO_GPU_CMD_GET_DISPLAY_INFO, hdr: hdr(C.VIRTIO_GPU_CMD_GET_DISPLAY_INFO) },
@@ -106,15 +117,7 @@ export const SAMPLE_COMMANDS: Command[] = [
 
 /** One response of every type. */
 export const SAMPLE_RESPONSES: Response[] = [
-  ...([
-    C.VIRTIO_GPU_RESP_OK_NODATA,
-    C.VIRTIO_GPU_RESP_ERR_UNSPEC,
-    C.VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY,
-    C.VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID,
-    C.VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID,
-    C.VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID,
-    C.VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
-  ] as const).map((type) => ({ type, hdr: hdr(type) })),
+  ...HDR_ONLY_RESPONSE_TYPES.map((type) => ({ type, hdr: hdr(type) })),
   {
     type: C.VIRTIO_GPU_RESP_OK_DISPLAY_INFO,
     hdr: hdr(C.VIRTIO_GPU_RESP_OK_DISPLAY_INFO),

@@ -1,6 +1,6 @@
 /**
  * Decoded commands and responses (docs/architecture.md). Field names are camelCase of the C names;
- * 64-bit fields are bigint. `type` repeats `hdr.type` so a switch on it narrows the union.
+ * 64-bit fields are bigint (the rule: view.ts). `type` repeats `hdr.type` so a switch on it narrows the union.
  *
  * Where the C struct has a scalar `padding` field, decoded values carry it as `padding` (what the
  * guest actually sent, for tools like `virtio-gpu decode`); it is optional so code building
@@ -197,6 +197,15 @@ export interface RespOkMapInfo { type: typeof C.VIRTIO_GPU_RESP_OK_MAP_INFO; hdr
 
 /** Any response the device can write. */
 export type Response = RespNoData | RespOkDisplayInfo | RespOkCapsetInfo | RespOkCapset | RespOkEdid | RespOkResourceUuid | RespOkMapInfo;
+
+/** `T` without its `hdr`, for each member of a union. */
+type WithoutHdr<T> = T extends unknown ? Omit<T, 'hdr'> : never;
+
+/**
+ * A response without its header: what a device's command handler answers with. The header
+ * follows from the command's (virtio-gpu §5.7.6.7); `encodeReply` writes both.
+ */
+export type ResponseBody = WithoutHdr<Response>;
 
 /**
  * Why bytes did not decode. `short`: fewer bytes than the struct (or the offset/length arguments

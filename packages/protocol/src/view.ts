@@ -1,5 +1,11 @@
 /**
- * Little-endian field access on a Uint8Array, for the codecs.
+ * Little-endian field access on a Uint8Array, for the codecs, and the project's one rule for
+ * 64-bit values (STYLE.md, docs/architecture.md):
+ *
+ *   A 64-bit value is a `bigint` in every decoded struct, API and snapshot. Its two le32 halves
+ *   exist only inside the codecs' byte loops. It becomes a `number` only where it is used as a
+ *   host quantity (an offset, size or address), through {@link u64ToSafe}, which refuses anything
+ *   above 2^53 - 1.
  *
  * Why not DataView: on V8, `new DataView` costs about as much as decoding a whole small command,
  * and even reading `bytes.buffer` / `bytes.byteOffset` to reuse one is a slow call, while four
@@ -12,7 +18,7 @@ export function u32(b: Uint8Array, i: number): number {
   return (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
 }
 
-/** Reads a little-endian u64 at `i` as bigint; small values avoid bigint arithmetic. */
+/** Reads a little-endian u64 at `i` as a bigint; zero costs no bigint arithmetic. */
 export function readU64(b: Uint8Array, i: number): bigint {
   const lo = u32(b, i);
   const hi = u32(b, i + 4);
@@ -36,6 +42,12 @@ const U32_LIMIT = 0x1_0000_0000n;
  * input, so it throws RangeError rather than being silently wrapped.
  */
 export function writeU64(b: Uint8Array, i: number, value: bigint): void {
+  if (value === 0n) {
+    // The common case (unfenced headers, zero offsets): no bigint arithmetic.
+    w32(b, i, 0);
+    w32(b, i + 4, 0);
+    return;
+  }
   if (typeof value !== 'bigint' || value < 0n || value > U64_MAX) {
     throw new RangeError(`u64 field out of range: ${String(value)}`);
   }
@@ -46,4 +58,16 @@ export function writeU64(b: Uint8Array, i: number, value: bigint): void {
     w32(b, i, Number(value & 0xffff_ffffn));
     w32(b, i + 4, Number(value >> 32n));
   }
+}
+
+/** 2^53 - 1 as a bigint: the largest 64-bit value a `number` holds exactly. */
+export const MAX_SAFE_U64 = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A 64-bit value as a `number` for use as a host quantity (an offset, size or address), or -1
+ * when it is above 2^53 - 1 and so cannot be one exactly. The one place a guest's u64 becomes a
+ * number: callers test `< 0` and answer the command with the error its spec names.
+ */
+export function u64ToSafe(value: bigint): number {
+  return value >= 0n && value <= MAX_SAFE_U64 ? Number(value) : -1;
 }

@@ -1,12 +1,12 @@
-import { DriverSplitRing, GuestRam } from '@virtio-gpu/guest';
-import { SplitQueue } from '@virtio-gpu/virtqueue';
+import { GuestRam } from '@virtio-gpu/guest';
+import { DriverSplitRing, SplitQueue } from '@virtio-gpu/virtqueue';
 import { describe, expect, it } from 'vitest';
 import { GatedQueue, peekType } from './gated-queue.js';
 
 /** A real split ring with `n` one-descriptor chains whose first le32 is 0x100 + i. */
 function ring(n: number, size = 64) {
   const ram = new GuestRam({ regions: [{ gpa: 0x10_0000, bytes: 1 << 20 }] });
-  const drv = new DriverSplitRing(ram, size, false);
+  const drv = DriverSplitRing.allocate(ram, size, false);
   const l = drv.layout;
   const q = new SplitQueue(ram.memory, { size: l.size, descAddr: l.descAddr, availAddr: l.availAddr, usedAddr: l.usedAddr, eventIdx: false });
   const add = (k: number) => {
@@ -115,7 +115,7 @@ describe('GatedQueue', () => {
 
   it('peekType: -1 for a chain that starts with a writable or short descriptor', () => {
     const ram = new GuestRam({ regions: [{ gpa: 0x10_0000, bytes: 1 << 20 }] });
-    const drv = new DriverSplitRing(ram, 8, false);
+    const drv = DriverSplitRing.allocate(ram, 8, false);
     const l = drv.layout;
     const q = new SplitQueue(ram.memory, { size: l.size, descAddr: l.descAddr, availAddr: l.availAddr, usedAddr: l.usedAddr, eventIdx: false });
     const b = ram.alloc(64);

@@ -7,11 +7,13 @@
  */
 
 import type { GuestMemory } from './guest-memory.js';
+import { gatherParts, scatterParts } from './parts.js';
+import type { Chain, ChainReader, ChainWriter } from './virtqueue.js';
 
 const INITIAL_CAPACITY = 4;
 
 /** One chain made available by the driver, from `Virtqueue.pop()` until `pushUsed()`. */
-export class DescriptorChain {
+export class DescriptorChain implements Chain {
   /** Cursor over the device-readable descriptors, in chain order. */
   readonly reader: Reader;
   /** Cursor over the device-writable descriptors, in chain order. */
@@ -130,16 +132,7 @@ function copyOut(mem: GuestMemory, gpa: number, dst: Uint8Array): void {
     dst.set(v);
     return;
   }
-  const parts = mem.slices(gpa, dst.length);
-  if (parts === null) {
-    dst.fill(0);
-    return;
-  }
-  let at = 0;
-  for (const p of parts) {
-    dst.set(p, at);
-    at += p.length;
-  }
+  if (!gatherParts(mem.slices(gpa, dst.length), dst)) dst.fill(0);
 }
 
 /** Copies src into guest bytes at gpa (dropped if memory vanished since pop). */
@@ -153,17 +146,11 @@ function copyIn(mem: GuestMemory, gpa: number, src: Uint8Array): void {
     v.set(src);
     return;
   }
-  const parts = mem.slices(gpa, src.length);
-  if (parts === null) return;
-  let at = 0;
-  for (const p of parts) {
-    p.set(src.subarray(at, at + p.length));
-    at += p.length;
-  }
+  scatterParts(mem.slices(gpa, src.length), src);
 }
 
 /** Sequential reader over a chain's device-readable buffers (scatter-gather). */
-export class Reader {
+export class Reader implements ChainReader {
   private readonly chain: DescriptorChain;
   private idx = 0;
   private off = 0;
@@ -242,7 +229,7 @@ export class Reader {
 }
 
 /** Sequential writer over a chain's device-writable buffers (scatter-gather). */
-export class Writer {
+export class Writer implements ChainWriter {
   private readonly chain: DescriptorChain;
   private idx = 0;
   private off = 0;

@@ -144,8 +144,8 @@ describe('LE helpers', () => {
     expect(readU16(mem, 0x100f)).toBe(0xbeef);
     expect(writeU32(mem, 0x100e, 0xdeadbeef)).toBe(true);
     expect(readU32(mem, 0x100e)).toBe(0xdeadbeef);
-    expect(writeU64(mem, 0x100c, 0x89abcdef, 0x01234567)).toBe(true);
-    expect(readU64(mem, 0x100c)).toEqual({ lo: 0x89abcdef, hi: 0x01234567 });
+    expect(writeU64(mem, 0x100c, 0x01234567_89abcdefn)).toBe(true);
+    expect(readU64(mem, 0x100c)).toBe(0x01234567_89abcdefn);
     expect(mem.view(0x100c, 1)![0]).toBe(0xef);
   });
   it('unmapped reads -> -1 / null, writes -> false', () => {

@@ -7,6 +7,8 @@
  * negative, fractional, NaN or unsafe address or length yields `null`, never an exception.
  */
 
+import { gatherParts, scatterParts } from './parts.js';
+
 /** Device view of guest memory (docs/architecture.md). */
 export interface GuestMemory {
   /**
@@ -190,14 +192,7 @@ export class ArrayGuestMemory implements GuestMemory {
       }
       return true;
     }
-    const parts = this.slices(gpa, n);
-    if (parts === null) return false;
-    let at = 0;
-    for (const p of parts) {
-      dst.set(p, at);
-      at += p.length;
-    }
-    return true;
+    return gatherParts(this.slices(gpa, n), dst);
   }
 
   /** See {@link GuestMemory.writeFrom}; crosses adjacent regions when needed. */
@@ -210,14 +205,7 @@ export class ArrayGuestMemory implements GuestMemory {
       this.bytes[i].set(src, gpa - this.starts[i]);
       return true;
     }
-    const parts = this.slices(gpa, n);
-    if (parts === null) return false;
-    let at = 0;
-    for (const p of parts) {
-      p.set(src.subarray(at, at + p.length));
-      at += p.length;
-    }
-    return true;
+    return scatterParts(this.slices(gpa, n), src);
   }
 
   /** See {@link GuestMemory.slices}; zero-length ranges are described on the class. */
@@ -283,26 +271,12 @@ function gather(mem: GuestMemory, gpa: number, n: number, scratch: Uint8Array): 
     scratch.set(v);
     return true;
   }
-  const parts = mem.slices(gpa, n);
-  if (parts === null) return false;
-  let at = 0;
-  for (const p of parts) {
-    scratch.set(p, at);
-    at += p.length;
-  }
-  return true;
+  return gatherParts(mem.slices(gpa, n), scratch);
 }
 
 /** Writes the first `n` bytes of `src` at gpa, crossing regions if needed; false if unmapped. */
 function scatter(mem: GuestMemory, gpa: number, src: Uint8Array): boolean {
-  const parts = mem.slices(gpa, src.length);
-  if (parts === null) return false;
-  let at = 0;
-  for (const p of parts) {
-    p.set(src.subarray(at, at + p.length));
-    at += p.length;
-  }
-  return true;
+  return scatterParts(mem.slices(gpa, src.length), src);
 }
 
 const scratch8 = new Uint8Array(8);
@@ -318,10 +292,10 @@ export function readU32(mem: GuestMemory, gpa: number): number {
   return gather(mem, gpa, 4, scratch8) ? scratchView.getUint32(0, true) : -1;
 }
 
-/** Little-endian u64 at gpa as its u32 halves, or `null` when any byte is unmapped. */
-export function readU64(mem: GuestMemory, gpa: number): { lo: number; hi: number } | null {
+/** Little-endian u64 at gpa (a bigint, STYLE.md's 64-bit rule), or `null` when any byte is unmapped. */
+export function readU64(mem: GuestMemory, gpa: number): bigint | null {
   if (!gather(mem, gpa, 8, scratch8)) return null;
-  return { lo: scratchView.getUint32(0, true), hi: scratchView.getUint32(4, true) };
+  return scratchView.getBigUint64(0, true);
 }
 
 /** Writes a little-endian u16 (value taken mod 2^16) at gpa; false when unmapped. */
@@ -336,9 +310,8 @@ export function writeU32(mem: GuestMemory, gpa: number, value: number): boolean 
   return scatter(mem, gpa, scratch8.subarray(0, 4));
 }
 
-/** Writes a little-endian u64 given as u32 halves at gpa; false when unmapped. */
-export function writeU64(mem: GuestMemory, gpa: number, lo: number, hi: number): boolean {
-  scratchView.setUint32(0, lo, true);
-  scratchView.setUint32(4, hi, true);
+/** Writes a little-endian u64 (value taken mod 2^64) at gpa; false when unmapped. */
+export function writeU64(mem: GuestMemory, gpa: number, value: bigint): boolean {
+  scratchView.setBigUint64(0, BigInt.asUintN(64, value), true);
   return scatter(mem, gpa, scratch8);
 }

@@ -2,16 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ArrayGuestMemory, writeU16 } from './guest-memory.js';
 import { PackedQueue } from './packed-queue.js';
 import { PackedTestDriver, packedLayout, readBytes } from './test-driver.js';
-import {
-  RING_EVENT_FLAGS_DESC,
-  RING_EVENT_FLAGS_DISABLE,
-  RING_EVENT_FLAGS_ENABLE,
-  VIRTQ_DESC_F_AVAIL,
-  VIRTQ_DESC_F_INDIRECT,
-  VIRTQ_DESC_F_NEXT,
-  VIRTQ_DESC_F_USED,
-  VIRTQ_DESC_F_WRITE,
-} from './virtio-ring.js';
+import * as R from './virtio-ring.js';
 
 const seq = (n: number, from = 0) => new Uint8Array(n).map((_, i) => (from + i) & 0xff);
 
@@ -66,8 +57,8 @@ describe('PackedQueue pop and push', () => {
     const [u] = driver.takeUsed();
     expect(u.id).toBe(7);
     expect(u.len).toBe(3);
-    expect(u.flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED | VIRTQ_DESC_F_WRITE)).toBe(
-      VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED | VIRTQ_DESC_F_WRITE,
+    expect(u.flags & (R.VIRTQ_DESC_F_AVAIL | R.VIRTQ_DESC_F_USED | R.VIRTQ_DESC_F_WRITE)).toBe(
+      R.VIRTQ_DESC_F_AVAIL | R.VIRTQ_DESC_F_USED | R.VIRTQ_DESC_F_WRITE,
     );
   });
 
@@ -75,7 +66,7 @@ describe('PackedQueue pop and push', () => {
     const { driver, q } = setup();
     driver.submit([driver.buf(2, false)]);
     q.pushUsed(q.pop()!, 0);
-    expect(driver.takeUsed()[0].flags & VIRTQ_DESC_F_WRITE).toBe(0);
+    expect(driver.takeUsed()[0].flags & R.VIRTQ_DESC_F_WRITE).toBe(0);
   });
 
   it('many laps with chains crossing the ring end -> every chain answered', () => {
@@ -132,7 +123,7 @@ describe('PackedQueue hostile rings -> broken', () => {
   it('NEXT on every slot -> chain-loop', () => {
     const { driver, q } = setup(4);
     const b = driver.buf(4, false);
-    for (let i = 0; i < 4; i++) driver.writeDesc(at(driver, i), b.gpa, 4, 0, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_AVAIL);
+    for (let i = 0; i < 4; i++) driver.writeDesc(at(driver, i), b.gpa, 4, 0, R.VIRTQ_DESC_F_NEXT | R.VIRTQ_DESC_F_AVAIL);
     expect(q.pop()).toBeNull();
     expect(q.broken?.kind).toBe('chain-loop');
   });
@@ -140,8 +131,8 @@ describe('PackedQueue hostile rings -> broken', () => {
   it('indirect after a chained descriptor -> indirect-position', () => {
     const { driver, q } = setup();
     const b = driver.buf(16, false);
-    driver.writeDesc(at(driver, 1), b.gpa, 16, 0, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_AVAIL);
-    driver.writeDesc(at(driver, 0), b.gpa, 4, 0, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_AVAIL);
+    driver.writeDesc(at(driver, 1), b.gpa, 16, 0, R.VIRTQ_DESC_F_INDIRECT | R.VIRTQ_DESC_F_AVAIL);
+    driver.writeDesc(at(driver, 0), b.gpa, 4, 0, R.VIRTQ_DESC_F_NEXT | R.VIRTQ_DESC_F_AVAIL);
     q.pop();
     expect(q.broken?.kind).toBe('indirect-position');
   });
@@ -149,7 +140,7 @@ describe('PackedQueue hostile rings -> broken', () => {
   it('indirect with NEXT -> indirect-next', () => {
     const { driver, q } = setup();
     const b = driver.buf(16, false);
-    driver.writeDesc(at(driver, 0), b.gpa, 16, 0, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_AVAIL);
+    driver.writeDesc(at(driver, 0), b.gpa, 16, 0, R.VIRTQ_DESC_F_INDIRECT | R.VIRTQ_DESC_F_NEXT | R.VIRTQ_DESC_F_AVAIL);
     q.pop();
     expect(q.broken?.kind).toBe('indirect-next');
   });
@@ -157,7 +148,7 @@ describe('PackedQueue hostile rings -> broken', () => {
   it.each([0, 20, 16 * 9])('indirect table of %s bytes -> indirect-length', (len) => {
     const { driver, q } = setup();
     const b = driver.buf(16 * 9, false);
-    driver.writeDesc(at(driver, 0), b.gpa, len, 0, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_AVAIL);
+    driver.writeDesc(at(driver, 0), b.gpa, len, 0, R.VIRTQ_DESC_F_INDIRECT | R.VIRTQ_DESC_F_AVAIL);
     q.pop();
     expect(q.broken?.kind).toBe('indirect-length');
   });
@@ -166,21 +157,21 @@ describe('PackedQueue hostile rings -> broken', () => {
     const { driver, q } = setup();
     const data = driver.buf(seq(4), false);
     const t = driver.data.alloc(16);
-    driver.writeDesc(t, data.gpa, 4, 0, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT);
-    driver.writeDesc(at(driver, 0), t, 16, 0, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_AVAIL);
+    driver.writeDesc(t, data.gpa, 4, 0, R.VIRTQ_DESC_F_INDIRECT | R.VIRTQ_DESC_F_NEXT);
+    driver.writeDesc(at(driver, 0), t, 16, 0, R.VIRTQ_DESC_F_INDIRECT | R.VIRTQ_DESC_F_AVAIL);
     expect(q.pop()!.reader.remaining).toBe(4);
   });
 
   it('zero-length buffer -> zero-length', () => {
     const { driver, q } = setup();
-    driver.writeDesc(at(driver, 0), driver.buf(4, false).gpa, 0, 0, VIRTQ_DESC_F_AVAIL);
+    driver.writeDesc(at(driver, 0), driver.buf(4, false).gpa, 0, 0, R.VIRTQ_DESC_F_AVAIL);
     q.pop();
     expect(q.broken?.kind).toBe('zero-length');
   });
 
   it('unmapped buffer -> unmapped', () => {
     const { driver, q } = setup();
-    driver.writeDesc(at(driver, 0), 0x900_0000, 4, 0, VIRTQ_DESC_F_AVAIL);
+    driver.writeDesc(at(driver, 0), 0x900_0000, 4, 0, R.VIRTQ_DESC_F_AVAIL);
     q.pop();
     expect(q.broken?.kind).toBe('unmapped');
   });
@@ -194,14 +185,14 @@ describe('PackedQueue hostile rings -> broken', () => {
 
   it('descriptor with AVAIL and USED both set in lap 1 -> not available', () => {
     const { driver, q } = setup();
-    driver.writeDesc(at(driver, 0), driver.buf(4, false).gpa, 4, 0, VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+    driver.writeDesc(at(driver, 0), driver.buf(4, false).gpa, 4, 0, R.VIRTQ_DESC_F_AVAIL | R.VIRTQ_DESC_F_USED);
     expect(q.pop()).toBeNull();
     expect(q.broken).toBeNull();
   });
 
   it('broken queue -> pop null until reset', () => {
     const { driver, q } = setup();
-    driver.writeDesc(at(driver, 0), 0x900_0000, 4, 0, VIRTQ_DESC_F_AVAIL);
+    driver.writeDesc(at(driver, 0), 0x900_0000, 4, 0, R.VIRTQ_DESC_F_AVAIL);
     q.pop();
     writeU16(driver.mem, at(driver, 0) + 8, 0);
     expect(q.pop()).toBeNull();
@@ -222,28 +213,28 @@ describe('PackedQueue notifications', () => {
 
   it('driver flags ENABLE -> notify', () => {
     const { driver, q } = setup();
-    driver.setDriverEvent(RING_EVENT_FLAGS_ENABLE);
+    driver.setDriverEvent(R.RING_EVENT_FLAGS_ENABLE);
     pushN(driver, q, 1);
     expect(q.shouldNotify()).toBe(true);
   });
 
   it('driver flags DISABLE -> no notify', () => {
     const { driver, q } = setup();
-    driver.setDriverEvent(RING_EVENT_FLAGS_DISABLE);
+    driver.setDriverEvent(R.RING_EVENT_FLAGS_DISABLE);
     pushN(driver, q, 1);
     expect(q.shouldNotify()).toBe(false);
   });
 
   it('DESC at a slot the batch wrote -> notify', () => {
     const { driver, q } = setup(8, true);
-    driver.setDriverEvent(RING_EVENT_FLAGS_DESC, 2 | 0x8000);
+    driver.setDriverEvent(R.RING_EVENT_FLAGS_DESC, 2 | 0x8000);
     pushN(driver, q, 3);
     expect(q.shouldNotify()).toBe(true);
   });
 
   it('DESC at a slot after the batch -> no notify', () => {
     const { driver, q } = setup(8, true);
-    driver.setDriverEvent(RING_EVENT_FLAGS_DESC, 3 | 0x8000);
+    driver.setDriverEvent(R.RING_EVENT_FLAGS_DESC, 3 | 0x8000);
     pushN(driver, q, 3);
     expect(q.shouldNotify()).toBe(false);
   });
@@ -252,7 +243,7 @@ describe('PackedQueue notifications', () => {
     const { driver, q } = setup(4, true);
     pushN(driver, q, 3);
     q.shouldNotify();
-    driver.setDriverEvent(RING_EVENT_FLAGS_DESC, 3 | 0x8000); // slot 3, wrap 1
+    driver.setDriverEvent(R.RING_EVENT_FLAGS_DESC, 3 | 0x8000); // slot 3, wrap 1
     pushN(driver, q, 2); // writes slots 3 (wrap 1) and 0 (wrap 0)
     expect(q.usedState).toEqual({ index: 1, wrap: false });
     expect(q.shouldNotify()).toBe(true);
@@ -262,14 +253,14 @@ describe('PackedQueue notifications', () => {
     const { driver, q } = setup(4, true);
     pushN(driver, q, 3);
     q.shouldNotify();
-    driver.setDriverEvent(RING_EVENT_FLAGS_DESC, 1); // slot 1, wrap 0
+    driver.setDriverEvent(R.RING_EVENT_FLAGS_DESC, 1); // slot 1, wrap 0
     pushN(driver, q, 2);
     expect(q.shouldNotify()).toBe(false);
   });
 
   it('DESC without EVENT_IDX -> treated as enabled', () => {
     const { driver, q } = setup(8, false);
-    driver.setDriverEvent(RING_EVENT_FLAGS_DESC, 7 | 0x8000);
+    driver.setDriverEvent(R.RING_EVENT_FLAGS_DESC, 7 | 0x8000);
     pushN(driver, q, 1);
     expect(q.shouldNotify()).toBe(true);
   });
@@ -277,7 +268,7 @@ describe('PackedQueue notifications', () => {
   it('disableNotifications -> device flags DISABLE', () => {
     const { driver, q } = setup();
     q.disableNotifications();
-    expect(driver.deviceEvent().flags).toBe(RING_EVENT_FLAGS_DISABLE);
+    expect(driver.deviceEvent().flags).toBe(R.RING_EVENT_FLAGS_DISABLE);
   });
 
   it('enableNotifications with EVENT_IDX -> DESC at the next slot, false when idle', () => {
@@ -285,7 +276,7 @@ describe('PackedQueue notifications', () => {
     pushN(driver, q, 2);
     q.disableNotifications();
     expect(q.enableNotifications()).toBe(false);
-    expect(driver.deviceEvent()).toEqual({ desc: 2 | 0x8000, flags: RING_EVENT_FLAGS_DESC });
+    expect(driver.deviceEvent()).toEqual({ desc: 2 | 0x8000, flags: R.RING_EVENT_FLAGS_DESC });
   });
 
   it('enableNotifications after work arrived -> true', () => {
@@ -293,6 +284,6 @@ describe('PackedQueue notifications', () => {
     q.disableNotifications();
     driver.submit([driver.buf(1, true)]);
     expect(q.enableNotifications()).toBe(true);
-    expect(driver.deviceEvent().flags).toBe(RING_EVENT_FLAGS_ENABLE);
+    expect(driver.deviceEvent().flags).toBe(R.RING_EVENT_FLAGS_ENABLE);
   });
 });

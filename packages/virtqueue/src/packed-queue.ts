@@ -4,7 +4,7 @@
 
 import type { DescriptorChain } from './chain.js';
 import { type GuestMemory, gpaFromParts } from './guest-memory.js';
-import { QueueCore, type RingArea, checkRingAreas, where } from './queue-core.js';
+import { QueueCore, type RingArea, checkIndirectBound, checkRingAreas, where } from './queue-core.js';
 import { RingView } from './ring-view.js';
 import {
   PvirtqDesc,
@@ -56,13 +56,7 @@ function isAvailable(flags: number, wrap: boolean): boolean {
  * - a chain may span at most `size` ring slots (`chain-loop` beyond).
  * Construction throws `RangeError` for a bad configuration ({@link PackedQueue.check}).
  */
-export class PackedQueue extends QueueCore implements Virtqueue {
-  /** Queue size. */
-  readonly size: number;
-  /** Whether VIRTIO_F_EVENT_IDX is in use. */
-  readonly eventIdx: boolean;
-  /** Bound on indirect table entries. */
-  readonly maxIndirectEntries: number;
+export class PackedQueue extends QueueCore implements Virtqueue<DescriptorChain> {
   private readonly ring: RingView;
   private readonly driverEvent: RingView;
   private readonly deviceEvent: RingView;
@@ -79,10 +73,8 @@ export class PackedQueue extends QueueCore implements Virtqueue {
   static check(mem: GuestMemory, cfg: PackedQueueConfig): string | null {
     const { size } = cfg;
     if (!Number.isInteger(size) || size < 1 || size > VIRTQ_MAX_SIZE) return `queue size ${size} not in [1, ${VIRTQ_MAX_SIZE}]`;
-    const maxInd = cfg.maxIndirectEntries ?? size;
-    if (!Number.isInteger(maxInd) || maxInd < 1 || maxInd > VIRTQ_MAX_SIZE) {
-      return `maxIndirectEntries ${maxInd} not in [1, ${VIRTQ_MAX_SIZE}]`;
-    }
+    const badBound = checkIndirectBound(cfg, VIRTQ_MAX_SIZE);
+    if (badBound !== null) return badBound;
     const areas: RingArea[] = [
       ['descriptor ring', cfg.descAddr, PvirtqDesc.ALIGN, PvirtqDesc.SIZE * size],
       ['driver event suppression', cfg.driverAddr, PvirtqEventSuppress.ALIGN, PvirtqEventSuppress.SIZE],
@@ -93,12 +85,7 @@ export class PackedQueue extends QueueCore implements Virtqueue {
 
   /** @throws RangeError when {@link PackedQueue.check} reports a problem. */
   constructor(mem: GuestMemory, cfg: PackedQueueConfig) {
-    super(mem);
-    const bad = PackedQueue.check(mem, cfg);
-    if (bad !== null) throw new RangeError(`PackedQueue: ${bad}`);
-    this.size = cfg.size;
-    this.eventIdx = cfg.eventIdx;
-    this.maxIndirectEntries = cfg.maxIndirectEntries ?? cfg.size;
+    super(mem, cfg, PackedQueue.check(mem, cfg), 'PackedQueue');
     this.ring = new RingView(mem.view(cfg.descAddr, PvirtqDesc.SIZE * cfg.size)!);
     this.driverEvent = new RingView(mem.view(cfg.driverAddr, PvirtqEventSuppress.SIZE)!);
     this.deviceEvent = new RingView(mem.view(cfg.deviceAddr, PvirtqEventSuppress.SIZE)!);
@@ -194,19 +181,8 @@ export class PackedQueue extends QueueCore implements Virtqueue {
     len: number,
   ): boolean {
     if (slots !== 1) return this.reject('indirect-position', `${where(slot, false)}: indirect descriptor inside a chain`);
-    if ((flags & VIRTQ_DESC_F_NEXT) !== 0) {
-      return this.reject('indirect-next', `${where(slot, false)}: indirect flag together with next`);
-    }
-    if (len === 0 || len % PvirtqDesc.SIZE !== 0 || len / PvirtqDesc.SIZE > this.maxIndirectEntries) {
-      return this.reject(
-        'indirect-length',
-        `${where(slot, false)}: indirect table length ${len} (multiple of 16, at most ${this.maxIndirectEntries} entries)`,
-      );
-    }
-    const gpa = gpaFromParts(lo, hi);
-    const bytes = this.mem.view(gpa, len);
-    if (bytes === null) return this.reject('unmapped', `${where(slot, false)}: indirect table at ${gpa} not in one region`);
-    const table = new RingView(bytes);
+    const table = this.indirectTable(where(slot, false), flags, lo, hi, len);
+    if (table === null) return false;
     const entries = len / PvirtqDesc.SIZE;
     for (let i = 0; i < entries; i++) {
       const at = i * PvirtqDesc.SIZE;

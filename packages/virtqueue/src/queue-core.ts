@@ -4,8 +4,13 @@
  */
 
 import { DescriptorChain } from './chain.js';
-import { type GuestMemory, isMapped } from './guest-memory.js';
+import { type GuestMemory, gpaFromParts, isMapped } from './guest-memory.js';
 import type { QueueError, QueueErrorKind } from './queue-error.js';
+import { RingView } from './ring-view.js';
+import { VIRTQ_DESC_F_NEXT } from './virtio-ring.js';
+
+/** Bytes of one descriptor, split (struct virtq_desc) and packed (struct pvirtq_desc) alike. */
+const DESC_SIZE = 16;
 
 /** Largest total a chain may describe: used `len` is a le32 (§2.7.5.2 "2^32 bytes"). */
 const MAX_CHAIN_BYTES = 0xffff_ffff;
@@ -33,9 +38,29 @@ export function checkRingAreas(mem: GuestMemory, areas: readonly RingArea[]): st
   return null;
 }
 
+/** What split and packed configurations share. */
+export interface QueueShape {
+  size: number;
+  eventIdx: boolean;
+  maxIndirectEntries?: number;
+}
+
+/** Why `cfg`'s indirect-table bound is unusable, or null ([1, 32768]; default the queue size). */
+export function checkIndirectBound(cfg: QueueShape, max: number): string | null {
+  const maxInd = cfg.maxIndirectEntries ?? cfg.size;
+  if (!Number.isInteger(maxInd) || maxInd < 1 || maxInd > max) return `maxIndirectEntries ${maxInd} not in [1, ${max}]`;
+  return null;
+}
+
 export abstract class QueueCore {
   /** The guest memory the rings and buffers live in. */
   readonly mem: GuestMemory;
+  /** Queue size. */
+  readonly size: number;
+  /** Whether VIRTIO_F_EVENT_IDX is in use. */
+  readonly eventIdx: boolean;
+  /** Bound on indirect table entries. */
+  readonly maxIndirectEntries: number;
   /** Bumped by reset() so chains popped before it are ignored by pushUsed. */
   protected gen = 0;
   /** @internal */ protected brokenErr: QueueError | null = null;
@@ -44,8 +69,13 @@ export abstract class QueueCore {
   private sawWritable = false;
   private chainBytes = 0;
 
-  protected constructor(mem: GuestMemory) {
+  /** @throws RangeError `${kind}: ${problem}` when the subclass's check found a problem. */
+  protected constructor(mem: GuestMemory, cfg: QueueShape, problem: string | null, kind: string) {
+    if (problem !== null) throw new RangeError(`${kind}: ${problem}`);
     this.mem = mem;
+    this.size = cfg.size;
+    this.eventIdx = cfg.eventIdx;
+    this.maxIndirectEntries = cfg.maxIndirectEntries ?? cfg.size;
   }
 
   /** Set on ring corruption; see {@link QueueError}. */
@@ -116,6 +146,22 @@ export abstract class QueueCore {
     this.chainBytes = total;
     c._add(gpa, len, writable);
     return true;
+  }
+
+  /**
+   * The indirect table a descriptor names (§2.7.5.3.1, §2.8.8): never together with NEXT, a
+   * non-zero multiple of 16 bytes of at most maxIndirectEntries descriptors, in one region.
+   * Otherwise the queue is broken and the result null. `name` names the descriptor in messages.
+   */
+  protected indirectTable(name: string, flags: number, lo: number, hi: number, len: number): RingView | null {
+    if ((flags & VIRTQ_DESC_F_NEXT) !== 0) return this.fail('indirect-next', `${name}: indirect flag together with next`);
+    if (len === 0 || len % DESC_SIZE !== 0 || len / DESC_SIZE > this.maxIndirectEntries) {
+      return this.fail('indirect-length', `${name}: indirect table length ${len} (multiple of 16, at most ${this.maxIndirectEntries} entries)`);
+    }
+    const gpa = gpaFromParts(lo, hi);
+    const bytes = this.mem.view(gpa, len);
+    if (bytes === null) return this.fail('unmapped', `${name}: indirect table at ${gpa} (+${len}) not in one region`);
+    return new RingView(bytes);
   }
 
   /**

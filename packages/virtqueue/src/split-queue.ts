@@ -4,7 +4,7 @@
 
 import type { DescriptorChain } from './chain.js';
 import { type GuestMemory, gpaFromParts } from './guest-memory.js';
-import { QueueCore, type RingArea, checkRingAreas, where } from './queue-core.js';
+import { QueueCore, type RingArea, checkIndirectBound, checkRingAreas, where } from './queue-core.js';
 import { RingView } from './ring-view.js';
 import {
   VIRTQ_AVAIL_F_NO_INTERRUPT,
@@ -56,13 +56,7 @@ function isQueueSize(n: number): boolean {
  * Device-side notification suppression (§2.7.10): {@link disableNotifications} /
  * {@link enableNotifications} write used.flags, or avail_event with EVENT_IDX.
  */
-export class SplitQueue extends QueueCore implements Virtqueue {
-  /** Queue size. */
-  readonly size: number;
-  /** Whether VIRTIO_F_EVENT_IDX is in use. */
-  readonly eventIdx: boolean;
-  /** Bound on indirect table entries. */
-  readonly maxIndirectEntries: number;
+export class SplitQueue extends QueueCore implements Virtqueue<DescriptorChain> {
   private readonly desc: RingView;
   private readonly avail: RingView;
   private readonly used: RingView;
@@ -81,10 +75,8 @@ export class SplitQueue extends QueueCore implements Virtqueue {
   static check(mem: GuestMemory, cfg: SplitQueueConfig): string | null {
     const { size } = cfg;
     if (!isQueueSize(size)) return `queue size ${size} is not a power of 2 in [1, ${VIRTQ_MAX_SIZE}]`;
-    const maxInd = cfg.maxIndirectEntries ?? size;
-    if (!Number.isInteger(maxInd) || maxInd < 1 || maxInd > VIRTQ_MAX_SIZE) {
-      return `maxIndirectEntries ${maxInd} not in [1, ${VIRTQ_MAX_SIZE}]`;
-    }
+    const badBound = checkIndirectBound(cfg, VIRTQ_MAX_SIZE);
+    if (badBound !== null) return badBound;
     const areas: RingArea[] = [
       ['descriptor table', cfg.descAddr, VirtqDesc.ALIGN, VirtqDesc.SIZE * size],
       ['available ring', cfg.availAddr, VirtqAvail.ALIGN, VirtqAvail.size(size)],
@@ -95,12 +87,7 @@ export class SplitQueue extends QueueCore implements Virtqueue {
 
   /** @throws RangeError when {@link SplitQueue.check} reports a problem. */
   constructor(mem: GuestMemory, cfg: SplitQueueConfig) {
-    super(mem);
-    const bad = SplitQueue.check(mem, cfg);
-    if (bad !== null) throw new RangeError(`SplitQueue: ${bad}`);
-    this.size = cfg.size;
-    this.eventIdx = cfg.eventIdx;
-    this.maxIndirectEntries = cfg.maxIndirectEntries ?? cfg.size;
+    super(mem, cfg, SplitQueue.check(mem, cfg), 'SplitQueue');
     // Non-null: check() just resolved the same ranges.
     this.desc = new RingView(mem.view(cfg.descAddr, VirtqDesc.SIZE * cfg.size)!);
     this.avail = new RingView(mem.view(cfg.availAddr, VirtqAvail.size(cfg.size))!);
@@ -205,21 +192,9 @@ export class SplitQueue extends QueueCore implements Virtqueue {
       if ((flags & VIRTQ_DESC_F_INDIRECT) !== 0) {
         // §2.7.5.3.1: one table per descriptor, never with NEXT; the WRITE flag is ignored.
         if (indirect) return this.reject('nested-indirect', `${where(idx, true)}: indirect flag inside an indirect table`);
-        if ((flags & VIRTQ_DESC_F_NEXT) !== 0) {
-          return this.reject('indirect-next', `${where(idx, false)}: indirect flag together with next`);
-        }
-        if (len === 0 || len % VirtqDesc.SIZE !== 0 || len / VirtqDesc.SIZE > this.maxIndirectEntries) {
-          return this.reject(
-            'indirect-length',
-            `${where(idx, false)}: indirect table length ${len} (multiple of 16, at most ${this.maxIndirectEntries} entries)`,
-          );
-        }
-        const gpa = gpaFromParts(lo, hi);
-        const bytes = this.mem.view(gpa, len);
-        if (bytes === null) {
-          return this.reject('unmapped', `${where(idx, false)}: indirect table at ${gpa} (+${len}) not in one region`);
-        }
-        table = new RingView(bytes);
+        const t = this.indirectTable(where(idx, false), flags, lo, hi, len);
+        if (t === null) return false;
+        table = t;
         entries = len / VirtqDesc.SIZE;
         indirect = true;
         idx = 0;

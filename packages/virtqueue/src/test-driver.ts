@@ -1,8 +1,11 @@
 /**
- * Test-only mini drivers that lay out split and packed rings in an ArrayGuestMemory and submit
- * chains the way a guest would. Not exported from the package entry.
+ * Test harnesses that lay out split and packed rings in an ArrayGuestMemory and submit chains the
+ * way a guest would. The split one wraps the package's DriverSplitRing; packed rings have no
+ * driver outside tests yet. Not exported from the package entry.
  */
 
+import { DriverSplitRing } from './driver-split-ring.js';
+import { gatherParts, scatterParts } from './parts.js';
 import { ArrayGuestMemory, type GuestMemory, writeU16, writeU32, writeU64, readU16, readU32 } from './guest-memory.js';
 import type { PackedQueueConfig } from './packed-queue.js';
 import type { SplitQueueConfig } from './split-queue.js';
@@ -38,48 +41,33 @@ class Bump {
 }
 
 function writeBytes(mem: GuestMemory, gpa: number, src: Uint8Array): void {
-  const parts = mem.slices(gpa, src.length);
-  if (parts === null) throw new Error(`test driver: ${gpa} unmapped`);
-  let at = 0;
-  for (const p of parts) {
-    p.set(src.subarray(at, at + p.length));
-    at += p.length;
-  }
+  if (!scatterParts(mem.slices(gpa, src.length), src)) throw new Error(`test driver: ${gpa} unmapped`);
 }
 
 /** Reads guest bytes (test helper). */
 export function readBytes(mem: GuestMemory, gpa: number, len: number): Uint8Array {
   const out = new Uint8Array(len);
-  const parts = mem.slices(gpa, len);
-  if (parts === null) throw new Error(`test driver: ${gpa} unmapped`);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
+  if (!gatherParts(mem.slices(gpa, len), out)) throw new Error(`test driver: ${gpa} unmapped`);
   return out;
 }
 
 /** Split ring layout: ring areas then a data area, all in one region starting at `base`. */
 export function splitLayout(size: number, base = 0x1000, dataLen = 0x10000) {
-  const descAddr = base;
-  const availAddr = descAddr + 16 * size;
-  const usedAddr = Math.ceil((availAddr + 6 + 2 * size) / 4) * 4;
-  const dataAddr = Math.ceil((usedAddr + 6 + 8 * size) / 16) * 16;
+  const ring = DriverSplitRing.layoutAt(base, size, false);
+  const dataAddr = Math.ceil((base + DriverSplitRing.bytes(size)) / 16) * 16;
   const end = dataAddr + dataLen;
-  return { descAddr, availAddr, usedAddr, dataAddr, dataLen, end, size };
+  return { descAddr: ring.descAddr, availAddr: ring.availAddr, usedAddr: ring.usedAddr, dataAddr, dataLen, end, size };
 }
 
-/** Driver side of a split ring for tests. */
+/**
+ * A split ring for tests: the package's {@link DriverSplitRing} plus a data area to allocate
+ * buffers from, with throwing shorthands (a test wants to know when its ring is full).
+ */
 export class SplitTestDriver {
   readonly cfg: SplitQueueConfig;
   readonly data: Bump;
-  private availIdx = 0;
-  private lastUsed = 0;
-  private nextFree = 0;
-  /** Descriptors handed out and not yet returned by the device, per head and in all. */
-  private readonly held = new Map<number, number>();
-  private heldTotal = 0;
+  /** The driver ring itself. */
+  readonly ring: DriverSplitRing;
 
   constructor(
     readonly mem: GuestMemory,
@@ -87,6 +75,7 @@ export class SplitTestDriver {
     eventIdx = false,
   ) {
     this.cfg = { size: layout.size, descAddr: layout.descAddr, availAddr: layout.availAddr, usedAddr: layout.usedAddr, eventIdx };
+    this.ring = new DriverSplitRing(mem, this.cfg);
     this.data = new Bump(layout.dataAddr, layout.dataLen);
   }
 
@@ -98,24 +87,18 @@ export class SplitTestDriver {
   }
 
   /** Writes descriptor `i` of the table at `table` (default: the ring's table). */
-  writeDesc(i: number, gpa: number, len: number, flags: number, next: number, table = this.cfg.descAddr): void {
-    const at = table + 16 * i;
-    writeU64(this.mem, at, gpa % 0x1_0000_0000, Math.floor(gpa / 0x1_0000_0000));
-    writeU32(this.mem, at + 8, len);
-    writeU16(this.mem, at + 12, flags);
-    writeU16(this.mem, at + 14, next);
+  writeDesc(i: number, gpa: number, len: number, flags: number, next: number, table?: number): void {
+    this.ring.writeDesc(i, gpa, len, flags, next, table === this.cfg.descAddr ? undefined : table);
   }
 
   /** Places a head in the avail ring without publishing. */
   putAvail(head: number): void {
-    writeU16(this.mem, this.cfg.availAddr + 4 + 2 * (this.availIdx % this.cfg.size), head);
-    this.availIdx = (this.availIdx + 1) & 0xffff;
+    this.ring.putAvail(head);
   }
 
   /** Publishes avail idx (or sets it to an arbitrary value). */
-  publish(idx = this.availIdx): void {
-    this.availIdx = idx & 0xffff;
-    writeU16(this.mem, this.cfg.availAddr + 2, this.availIdx);
+  publish(idx?: number): void {
+    this.ring.publish(idx);
   }
 
   /** Allocates a data buffer, filled with `bytes` when given. */
@@ -127,77 +110,41 @@ export class SplitTestDriver {
   }
 
   /**
-   * Writes `bufs` as a chain of consecutive ring descriptors (or one indirect table) and makes
-   * it available; returns the head index.
+   * Makes `bufs` available as a chain of ring descriptors (or one indirect table) and publishes
+   * it unless told not to; returns the head index. Throws when the ring lacks descriptors.
    */
   submit(bufs: TestBuf[], opts: { indirect?: boolean; publish?: boolean } = {}): number {
-    const size = this.cfg.size;
-    // A chain must not overwrite descriptors of chains the device still holds: that is a
-    // driver bug which would make the device see a different chain than the test sent.
-    const need = opts.indirect ? 1 : bufs.length;
-    if (this.heldTotal + need > size) throw new RangeError(`test driver: ${need} descriptors wanted, ${size - this.heldTotal} free`);
-    this.heldTotal += need;
-    if (opts.indirect) {
-      const table = this.data.alloc(16 * bufs.length);
-      bufs.forEach((b, i) =>
-        this.writeDesc(i, b.gpa, b.len, (b.write ? VIRTQ_DESC_F_WRITE : 0) | (i + 1 < bufs.length ? VIRTQ_DESC_F_NEXT : 0), i + 1, table),
-      );
-      const head = this.nextFree;
-      this.held.set(head, 1);
-      this.nextFree = (this.nextFree + 1) % size;
-      this.writeDesc(head, table, 16 * bufs.length, VIRTQ_DESC_F_INDIRECT, 0);
-      this.putAvail(head);
-      if (opts.publish !== false) this.publish();
-      return head;
-    }
-    const ids = bufs.map(() => {
-      const i = this.nextFree;
-      this.nextFree = (this.nextFree + 1) % size;
-      return i;
-    });
-    bufs.forEach((b, k) =>
-      this.writeDesc(ids[k], b.gpa, b.len, (b.write ? VIRTQ_DESC_F_WRITE : 0) | (k + 1 < bufs.length ? VIRTQ_DESC_F_NEXT : 0), ids[(k + 1) % ids.length]),
-    );
-    this.held.set(ids[0], ids.length);
-    this.putAvail(ids[0]);
-    if (opts.publish !== false) this.publish();
-    return ids[0];
+    const chain = bufs.map((b) => ({ gpa: b.gpa, length: b.len, write: b.write }));
+    const head = opts.indirect ? this.ring.addIndirect(this.data.alloc(16 * bufs.length), chain) : this.ring.add(chain);
+    if (head < 0) throw new RangeError(`test driver: ${opts.indirect ? 1 : bufs.length} descriptors wanted, ${this.ring.free} free`);
+    if (opts.publish !== false) this.ring.publish();
+    return head;
   }
 
   /** Used elements published since the last call. */
   takeUsed(): { id: number; len: number }[] {
-    const out: { id: number; len: number }[] = [];
-    const usedIdx = readU16(this.mem, this.cfg.usedAddr + 2);
-    while (this.lastUsed !== usedIdx) {
-      const at = this.cfg.usedAddr + 4 + 8 * (this.lastUsed % this.cfg.size);
-      const id = readU32(this.mem, at);
-      out.push({ id, len: readU32(this.mem, at + 4) });
-      this.heldTotal -= this.held.get(id) ?? 0;
-      this.held.delete(id);
-      this.lastUsed = (this.lastUsed + 1) & 0xffff;
-    }
-    return out;
+    return this.ring.takeUsed().map((u) => ({ id: u.head, len: u.length }));
   }
 
   /** avail.flags. */
   setAvailFlags(flags: number): void {
-    writeU16(this.mem, this.cfg.availAddr, flags);
+    this.ring.setAvailFlags(flags);
   }
   /** used_event (EVENT_IDX). */
   setUsedEvent(v: number): void {
-    writeU16(this.mem, this.cfg.availAddr + 4 + 2 * this.cfg.size, v);
+    this.ring.setUsedEvent(v);
   }
   /** avail_event written by the device (EVENT_IDX). */
   availEvent(): number {
-    return readU16(this.mem, this.cfg.usedAddr + 4 + 8 * this.cfg.size);
+    return this.ring.availEvent();
   }
   /** used.flags written by the device. */
   usedFlags(): number {
-    return readU16(this.mem, this.cfg.usedAddr);
+    return this.ring.usedFlags();
   }
   /** used.idx written by the device. */
   usedIdx(): number {
-    return readU16(this.mem, this.cfg.usedAddr + 2);
+    return this.ring.usedIdx();
   }
 }
 
@@ -247,7 +194,7 @@ export class PackedTestDriver {
 
   /** Writes a packed descriptor at `at` (flags written last). */
   writeDesc(at: number, gpa: number, len: number, id: number, flags: number): void {
-    writeU64(this.mem, at, gpa % 0x1_0000_0000, Math.floor(gpa / 0x1_0000_0000));
+    writeU64(this.mem, at, BigInt(gpa));
     writeU32(this.mem, at + 8, len);
     writeU16(this.mem, at + 12, id);
     writeU16(this.mem, at + 14, flags);

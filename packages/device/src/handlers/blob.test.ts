@@ -21,6 +21,17 @@ function hostRig(async = false): { rig: Rig; r: FakeRenderer3D; region: FakeRegi
   return { rig, r, region };
 }
 
+/** Counts the renderer's reset() calls. */
+function countResets(r: FakeRenderer3D): { n: number } {
+  const count = { n: 0 };
+  const orig = r.reset.bind(r);
+  r.reset = () => {
+    count.n++;
+    orig();
+  };
+  return count;
+}
+
 describe('RESOURCE_CREATE_BLOB', () => {
   it('guest blob -> OK and charged to the quota (size plus its entries\' bookkeeping)', () => {
     const rig = new Rig();
@@ -148,20 +159,38 @@ describe('RESOURCE_MAP_BLOB / UNMAP_BLOB', () => {
   it('async region: reset unmaps and resets the renderer only after confirmation', async () => {
     const { rig, r, region } = hostRig(true);
     rig.send(C.mapBlob(10, 0n));
-    let resets = 0;
-    const orig = r.reset.bind(r);
-    r.reset = () => {
-      resets++;
-      orig();
-    };
+    const resets = countResets(r);
     rig.device.reset();
     expect(region.log.at(-1)).toBe('unmap @0');
     expect(r.calls).not.toContain('release 10');
-    expect(resets).toBe(0);
+    expect(resets.n).toBe(0);
     await region.confirm();
     expect(r.calls).toContain('release 10');
-    expect(resets).toBe(1);
+    expect(resets.n).toBe(1);
     expect(rig.device.resourceCount).toBe(0);
+  });
+  it('reset() waiting for the region: its promise resolves only after confirmation, when the renderer was reset', async () => {
+    const { rig, r, region } = hostRig(true);
+    rig.send(C.mapBlob(10, 0n));
+    const resets = countResets(r);
+    let done = false;
+    const p = rig.device.reset().then(() => {
+      done = true;
+      return resets.n;
+    });
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(done).toBe(false);
+    expect(rig.device.paused).toBe(true);
+    await region.confirm();
+    expect(await p).toBe(1);
+    expect(rig.device.paused).toBe(false);
+  });
+  it('reset() with nothing mapped: the promise is already settled, the renderer reset at once', async () => {
+    const { rig, r } = hostRig(true);
+    const resets = countResets(r);
+    const p = rig.device.reset();
+    expect(resets.n).toBe(1);
+    await expect(p).resolves.toBeUndefined();
   });
   it('a region that rejects the unmap leaks the mapping rather than freeing it', async () => {
     const { rig, r, region } = hostRig();

@@ -12,15 +12,15 @@ import {
   type CmdResourceCreateBlob,
   type CmdResourceMapBlob,
   type CmdResourceUnmapBlob,
+  u64ToSafe,
 } from '@virtio-gpu/protocol';
 import { Backing } from '../backing.js';
-import { Deferred, EMPTY_HDR, NODATA, type Outcome } from '../outcome.js';
+import { NODATA, type Outcome, nodataWhenDone } from '../outcome.js';
 import { BACKING_ENTRY_HOST_BYTES, newResource } from '../resources.js';
 import { errContextId, errOutOfMemory, errParameter, errResourceId, errUnspec } from '../result.js';
 import type { DeviceState } from '../state.js';
 
 const KNOWN_FLAGS = VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE | VIRTIO_GPU_BLOB_FLAG_USE_SHAREABLE | VIRTIO_GPU_BLOB_FLAG_USE_CROSS_DEVICE;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * RESOURCE_CREATE_BLOB. GUEST blobs are backed by their entries with any renderer; HOST3D and
@@ -33,8 +33,8 @@ export function createBlob(s: DeviceState, cmd: CmdResourceCreateBlob): Outcome 
   if (cmd.resourceId === 0 || s.resources.has(cmd.resourceId)) return errResourceId(`CREATE_BLOB: id ${cmd.resourceId} is 0 or in use`);
   if ((cmd.blobFlags & ~KNOWN_FLAGS) !== 0) return errParameter(`CREATE_BLOB: unknown flags 0x${cmd.blobFlags.toString(16)}`);
   if (cmd.size === 0n) return errParameter('CREATE_BLOB: zero size');
-  if (cmd.size > MAX_SAFE) return errOutOfMemory('CREATE_BLOB: size beyond 2^53');
-  const size = Number(cmd.size);
+  const size = u64ToSafe(cmd.size);
+  if (size < 0) return errOutOfMemory('CREATE_BLOB: size beyond 2^53');
   const ctxId = cmd.hdr.ctxId;
   const guestBacked = cmd.blobMem === VIRTIO_GPU_BLOB_MEM_GUEST || cmd.blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST;
   if (cmd.blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D || cmd.blobMem === VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST) {
@@ -107,7 +107,7 @@ export function mapBlob(s: DeviceState, cmd: CmdResourceMapBlob): Outcome {
   }
   const mapInfo = m.value.mapInfo & VIRTIO_GPU_MAP_CACHE_MASK;
   res.map = { offset: cmd.offset, size: res.blob.size, mapInfo, state: 'mapped' };
-  return { type: VIRTIO_GPU_RESP_OK_MAP_INFO, hdr: EMPTY_HDR, mapInfo };
+  return { type: VIRTIO_GPU_RESP_OK_MAP_INFO, mapInfo };
 }
 
 /**
@@ -119,13 +119,5 @@ export function unmapBlob(s: DeviceState, cmd: CmdResourceUnmapBlob): Outcome {
   const res = s.resources.get(cmd.resourceId);
   if (!res) return errResourceId(`UNMAP_BLOB: no resource ${cmd.resourceId}`);
   if (!res.map || res.map.state !== 'mapped') return errParameter(`UNMAP_BLOB: resource ${res.id} is not mapped`);
-  let sync = true;
-  let done = false;
-  const d = new Deferred();
-  s.unmapBlob(res, () => {
-    done = true;
-    if (!sync) d.resolve(NODATA);
-  });
-  sync = false;
-  return done ? NODATA : d;
+  return nodataWhenDone((done) => s.unmapBlob(res, done));
 }

@@ -5,7 +5,7 @@ import {
   type CmdGetCapset,
   type CmdGetCapsetInfo,
 } from '@virtio-gpu/protocol';
-import { EMPTY_HDR, type Outcome } from '../outcome.js';
+import type { Outcome } from '../outcome.js';
 import { errParameter } from '../result.js';
 import type { DeviceState } from '../state.js';
 
@@ -13,7 +13,7 @@ import type { DeviceState } from '../state.js';
 export function capsetInfo(s: DeviceState, cmd: CmdGetCapsetInfo): Outcome {
   const c = s.renderer.capabilities.capsets[cmd.capsetIndex];
   if (!c || cmd.capsetIndex >= s.renderer.capabilities.capsets.length) return errParameter(`GET_CAPSET_INFO: index ${cmd.capsetIndex}`);
-  return { type: VIRTIO_GPU_RESP_OK_CAPSET_INFO, hdr: EMPTY_HDR, capsetId: c.id, capsetMaxVersion: c.maxVersion, capsetMaxSize: c.maxSize };
+  return { type: VIRTIO_GPU_RESP_OK_CAPSET_INFO, capsetId: c.id, capsetMaxVersion: c.maxVersion, capsetMaxSize: c.maxSize };
 }
 
 /** GET_CAPSET: a known capset id and a version <= its max version, else INVALID_PARAMETER. */
@@ -25,5 +25,5 @@ export function capset(s: DeviceState, cmd: CmdGetCapset): Outcome {
   if (!r.ok) return r;
   // The driver sized its buffer from capset_max_size: never answer more than that.
   const data = r.value.byteLength > c.maxSize ? r.value.subarray(0, c.maxSize) : r.value;
-  return { type: VIRTIO_GPU_RESP_OK_CAPSET, hdr: EMPTY_HDR, data };
+  return { type: VIRTIO_GPU_RESP_OK_CAPSET, data };
 }

@@ -1,8 +1,8 @@
 /** UPDATE_CURSOR and MOVE_CURSOR on the cursor queue (virtio-gpu §5.7.6.10). */
-import { VIRTIO_GPU_CMD_UPDATE_CURSOR, type CmdCursor } from '@virtio-gpu/protocol';
+import { CURSOR_SIZE, VIRTIO_GPU_CMD_UPDATE_CURSOR, type CmdCursor } from '@virtio-gpu/protocol';
 import { NODATA, type Outcome } from '../outcome.js';
 import { errParameter, errResourceId, errScanoutId } from '../result.js';
-import { CURSOR_SIZE, type CursorState } from '../scanouts.js';
+import type { CursorState } from '../scanouts.js';
 import type { DeviceState } from '../state.js';
 
 /**
@@ -31,6 +31,6 @@ export function cursor(s: DeviceState, cmd: CmdCursor): Outcome {
     s.cursor = { ...s.cursor, scanoutId: cmd.pos.scanoutId, x: cmd.pos.x, y: cmd.pos.y };
     next = { ...s.cursor };
   }
-  s.sinkCursorChanged(next);
+  s.sink.cursorChanged(next);
   return NODATA;
 }

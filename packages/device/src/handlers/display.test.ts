@@ -1,6 +1,6 @@
-import { DriverSplitRing, GuestRam } from '@virtio-gpu/guest';
+import { GuestRam } from '@virtio-gpu/guest';
 import * as P from '@virtio-gpu/protocol';
-import { SplitQueue } from '@virtio-gpu/virtqueue';
+import { DriverSplitRing, SplitQueue } from '@virtio-gpu/virtqueue';
 import { describe, expect, it } from 'vitest';
 import { C } from '../../test/cmd.js';
 import { FakeRenderer3D } from '../../test/fake-renderer.js';
@@ -22,8 +22,8 @@ function ringDevice(scanouts: ScanoutConfig[]) {
   const ram = new GuestRam({ regions: [{ gpa: 0x10_0000, bytes: 1 << 20 }] });
   const device = new VirtioGpuDevice({ memory: ram.memory, scanouts, numScanouts: 2, onInterrupt: () => {} });
   device.negotiate(device.features);
-  const ring = new DriverSplitRing(ram, 16, false);
-  const cring = new DriverSplitRing(ram, 16, false);
+  const ring = DriverSplitRing.allocate(ram, 16, false);
+  const cring = DriverSplitRing.allocate(ram, 16, false);
   const q = (l: DriverSplitRing['layout']) => new SplitQueue(ram.memory, { size: l.size, descAddr: l.descAddr, availAddr: l.availAddr, usedAddr: l.usedAddr, eventIdx: false });
   device.attachQueues(q(ring.layout), q(cring.layout));
   const buf = ram.alloc(4096);

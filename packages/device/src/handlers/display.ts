@@ -6,12 +6,11 @@ import {
   VIRTIO_GPU_RESP_OK_EDID,
   type CmdGetEdid,
   type DisplayOne,
-  type RespOkDisplayInfo,
-  encodeResponse,
+  encodeReply,
   responseSize,
 } from '@virtio-gpu/protocol';
 import { buildEdid } from '../edid.js';
-import { EMPTY_HDR, type Outcome } from '../outcome.js';
+import { NO_FENCE, type Outcome } from '../outcome.js';
 import { errScanoutId, errUnspec } from '../result.js';
 import type { DeviceState } from '../state.js';
 
@@ -20,24 +19,23 @@ const NO_SCANOUT: DisplayOne = Object.freeze({ r: Object.freeze({ x: 0, y: 0, wi
 
 /**
  * GET_DISPLAY_INFO: every scanout's mode; enabled when connected (host configuration). The reply
- * (frozen: held fenced answers and snapshots share it) and its encoding are cached in
- * `s.displayInfo` until {@link DeviceState.modesChanged}; the queue loop copies the cached bytes
- * when it answers with this very object.
+ * (frozen) and its encoding are cached in `s.displayInfo` until {@link DeviceState.modesChanged};
+ * the responder copies the cached bytes when it answers with this very object.
  */
 export function getDisplayInfo(s: DeviceState): Outcome {
   const cached = s.displayInfo;
-  if (cached !== null) return cached.resp;
+  if (cached !== null) return cached.body;
   const pmodes: DisplayOne[] = [];
   for (let i = 0; i < VIRTIO_GPU_MAX_SCANOUTS; i++) {
     const sc = s.scanouts[i];
     if (!sc) pmodes.push(NO_SCANOUT);
     else pmodes.push(Object.freeze({ r: Object.freeze({ x: sc.x, y: sc.y, width: sc.width, height: sc.height }), enabled: sc.enabled ? 1 : 0, flags: 0 }));
   }
-  const resp: RespOkDisplayInfo = Object.freeze({ type: VIRTIO_GPU_RESP_OK_DISPLAY_INFO, hdr: EMPTY_HDR, pmodes: Object.freeze(pmodes) as DisplayOne[] });
-  const bytes = new Uint8Array(responseSize(resp));
-  encodeResponse(resp, bytes, 0);
-  s.displayInfo = { resp, bytes };
-  return resp;
+  const body = Object.freeze({ type: VIRTIO_GPU_RESP_OK_DISPLAY_INFO, pmodes: Object.freeze(pmodes) as DisplayOne[] });
+  const bytes = new Uint8Array(responseSize(body));
+  encodeReply(body, NO_FENCE, bytes, 0);
+  s.displayInfo = { body, bytes };
+  return body;
 }
 
 /** GET_EDID: needs VIRTIO_GPU_F_EDID (§5.7.6.8: "only if the feature ... negotiated"). */
@@ -46,5 +44,5 @@ export function getEdid(s: DeviceState, cmd: CmdGetEdid): Outcome {
   const sc = s.scanouts[cmd.scanout];
   if (cmd.scanout >= s.scanouts.length || !sc) return errScanoutId(`GET_EDID: scanout ${cmd.scanout}`);
   const edid = sc.edid ?? buildEdid({ width: sc.width || 1024, height: sc.height || 768, name: sc.name, serial: cmd.scanout });
-  return { type: VIRTIO_GPU_RESP_OK_EDID, hdr: EMPTY_HDR, size: edid.byteLength, edid };
+  return { type: VIRTIO_GPU_RESP_OK_EDID, size: edid.byteLength, edid };
 }

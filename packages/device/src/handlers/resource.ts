@@ -9,7 +9,7 @@ import {
   type CmdResourceUnref,
 } from '@virtio-gpu/protocol';
 import { Backing } from '../backing.js';
-import { Deferred, EMPTY_HDR, NODATA, type Outcome } from '../outcome.js';
+import { NODATA, type Outcome, nodataWhenDone } from '../outcome.js';
 import { bytesPerPixel } from '../pixel-formats.js';
 import { newResource } from '../resources.js';
 import { errParameter, errResourceId, errUnspec } from '../result.js';
@@ -44,15 +44,7 @@ export function create2d(s: DeviceState, cmd: CmdResourceCreate2d): Outcome {
 export function unref(s: DeviceState, cmd: CmdResourceUnref): Outcome {
   const res = s.resources.get(cmd.resourceId);
   if (!res) return errResourceId(`UNREF: no resource ${cmd.resourceId}`);
-  let sync = true;
-  let done = false;
-  const d = new Deferred();
-  s.destroyResource(res, () => {
-    done = true;
-    if (!sync) d.resolve(NODATA);
-  });
-  sync = false;
-  return done ? NODATA : d;
+  return nodataWhenDone((done) => s.destroyResource(res, done));
 }
 
 /**
@@ -107,5 +99,5 @@ export function assignUuid(s: DeviceState, cmd: CmdResourceAssignUuid): Outcome 
     u[8] = (u[8] & 0x3f) | 0x80; // variant 10
     res.uuid = u;
   }
-  return { type: VIRTIO_GPU_RESP_OK_RESOURCE_UUID, hdr: EMPTY_HDR, uuid: res.uuid.slice() };
+  return { type: VIRTIO_GPU_RESP_OK_RESOURCE_UUID, uuid: res.uuid.slice() };
 }

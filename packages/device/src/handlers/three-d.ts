@@ -5,14 +5,13 @@ import {
   type CmdResourceCreate3d,
   type CmdSubmit3d,
   type CmdTransferHost3d,
+  u64ToSafe,
 } from '@virtio-gpu/protocol';
 import { NODATA, type Outcome } from '../outcome.js';
 import { newResource } from '../resources.js';
 import { errContextId, errParameter, errResourceId } from '../result.js';
 import type { DeviceState } from '../state.js';
 import { need3d } from './context.js';
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * RESOURCE_CREATE_3D: id 0 or in use -> INVALID_RESOURCE_ID; zero width -> INVALID_PARAMETER;
@@ -54,8 +53,9 @@ export function transfer3d(s: DeviceState, cmd: CmdTransferHost3d): Outcome {
   if (no) return no;
   const res = s.resources.get(cmd.resourceId);
   if (!res) return errResourceId(`${what}: no resource ${cmd.resourceId}`);
-  if (cmd.offset > MAX_SAFE) return errParameter(`${what}: offset beyond 2^53`);
-  const t = { ctxId: cmd.hdr.ctxId, box: { ...cmd.box }, offset: Number(cmd.offset), level: cmd.level, stride: cmd.stride, layerStride: cmd.layerStride };
+  const offset = u64ToSafe(cmd.offset);
+  if (offset < 0) return errParameter(`${what}: offset beyond 2^53`);
+  const t = { ctxId: cmd.hdr.ctxId, box: { ...cmd.box }, offset, level: cmd.level, stride: cmd.stride, layerStride: cmd.layerStride };
   const r = toHost ? s.renderer.transferToHost3d(res.id, t) : s.renderer.transferFromHost3d(res.id, t);
   return r.ok ? NODATA : r;
 }

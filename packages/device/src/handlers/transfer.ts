@@ -1,11 +1,9 @@
 /** TRANSFER_TO_HOST_2D and RESOURCE_FLUSH (virtio-gpu §5.7.6.8). */
-import type { CmdResourceFlush, CmdTransferToHost2d } from '@virtio-gpu/protocol';
+import { type CmdResourceFlush, type CmdTransferToHost2d, u64ToSafe } from '@virtio-gpu/protocol';
 import { NODATA, type Outcome } from '../outcome.js';
-import { errParameter, errResourceId, errUnspec } from '../result.js';
+import { type Result, errParameter, errResourceId, errUnspec } from '../result.js';
 import { intersect, rectInside } from '../scanouts.js';
 import type { DeviceState } from '../state.js';
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * TRANSFER_TO_HOST_2D: row h of `r` comes from backing[offset + h * stride] (stride = the
@@ -18,8 +16,9 @@ export function transferToHost2d(s: DeviceState, cmd: CmdTransferToHost2d): Outc
   if (res.kind !== '2d') return errParameter(`TRANSFER_TO_HOST_2D: resource ${res.id} is not a 2D resource`);
   if (!rectInside(cmd.r, res.width, res.height)) return errParameter('TRANSFER_TO_HOST_2D: rect outside the resource');
   if (!res.backingEntries) return errUnspec(`TRANSFER_TO_HOST_2D: resource ${res.id} has no backing`);
-  if (cmd.offset > MAX_SAFE) return errParameter('TRANSFER_TO_HOST_2D: offset beyond the backing');
-  return orNodata(s.renderer.transferToHost2d(res.id, cmd.r, Number(cmd.offset)));
+  const offset = u64ToSafe(cmd.offset);
+  if (offset < 0) return errParameter('TRANSFER_TO_HOST_2D: offset beyond the backing');
+  return orNodata(s.renderer.transferToHost2d(res.id, cmd.r, offset));
 }
 
 /**
@@ -37,11 +36,11 @@ export function flush(s: DeviceState, cmd: CmdResourceFlush): Outcome {
     const d = intersect(cmd.r, sc.r);
     if (!d) continue;
     const damage = { x: d.x - sc.r.x, y: d.y - sc.r.y, width: d.width, height: d.height };
-    s.sinkFlushed(i, damage);
+    s.sink.flushed(i, damage);
   }
   return NODATA;
 }
 
-function orNodata(r: { ok: boolean }): Outcome {
-  return r.ok ? NODATA : (r as Outcome);
+function orNodata(r: Result): Outcome {
+  return r.ok ? NODATA : r;
 }
