@@ -56,7 +56,7 @@ if [ -n "$missing" ]; then
 	[ "$(id -u)" = 0 ] || die "missing packages:$missing (run as root or install them)"
 	say "installing$missing"
 	apt_update
-	timeout 900 apt-get install -y -q --no-install-recommends $missing >/dev/null
+	timeout 900 apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends $missing >/dev/null
 fi
 
 # ---- kernel ---------------------------------------------------------------
@@ -110,7 +110,7 @@ fetch_qemu_bpo() {
 	if [ -n "$missing_libs" ]; then
 		say "installing QEMU runtime libraries:$missing_libs"
 		apt_update
-		timeout 900 apt-get install -y -q --no-install-recommends $missing_libs >/dev/null
+		timeout 900 apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends $missing_libs >/dev/null
 	fi
 	if ldd "$Q/root/usr/bin/qemu-system-x86_64" "$Q/root/usr/lib/qemu/vhost-user-gpu" | grep -q 'not found'; then
 		die "backports QEMU has unresolved libraries: $(ldd "$Q/root/usr/bin/qemu-system-x86_64" | grep 'not found' | tr '\n' ' ')"
