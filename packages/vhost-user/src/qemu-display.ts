@@ -131,6 +131,11 @@ export class QemuDisplay implements ScanoutSink {
     this.now = opts.now ?? (() => performance.now());
   }
 
+  /** The display channel in use, if any (diagnostics and protocol probes send on it directly). */
+  get currentChannel(): DisplayChannel | null {
+    return this.channel && !this.channel.closed ? this.channel : null;
+  }
+
   /** Whether a display channel is attached (QEMU sent VHOST_USER_GPU_SET_SOCKET). */
   get attached(): boolean {
     return this.channel !== null && !this.channel.closed;
