@@ -25,6 +25,53 @@ export declare class FdPoller {
   close(): void
 }
 
+/**
+ * rutabaga through napi; see the module comment. The state lives in a per-thread table (see
+ * js_renderer_hot.rs) so the hot calls can be plain functions taking `handle`.
+ */
+export declare class RutabagaCore {
+  /** Build the core; `onFences()` runs on the JS thread when fences retired on another thread. */
+  constructor(options: CoreOptions, onFences: () => unknown)
+  /** The handle the hot-path functions (`rutabagaTransferToHost2D`, ...) take. */
+  get handle(): number
+  /** Capsets in GET_CAPSET_INFO order. */
+  capsets(): Array<CoreCapset>
+  /** GET_CAPSET payload. */
+  capset(id: number, version: number): Uint8Array
+  /** RESOURCE_CREATE_2D. */
+  createResource2D(id: number, format: number, width: number, height: number): void
+  /** RESOURCE_CREATE_BLOB; `backing` (views of guest memory) for guest blobs. */
+  createBlob(id: number, ctxId: number, blobMem: number, blobFlags: number, blobId: bigint, size: number, backing?: unknown | undefined | null): void
+  /** Free a resource; its mapping view is detached and its guest memory released afterwards. */
+  destroyResource(id: number): void
+  /** RESOURCE_ATTACH_BACKING with views of guest memory (SharedArrayBuffer or native mapping). */
+  attachBacking(id: number, backing: unknown): void
+  /** RESOURCE_DETACH_BACKING; the guest memory is released once rutabaga dropped its pointers. */
+  detachBacking(id: number): void
+  /** Map a host blob: `{ buffer, mapInfo }`, the buffer being rutabaga's mapping (no copy). */
+  mapBlob(id: number): { buffer: ArrayBuffer; mapInfo: number }
+  /** Release a host blob's mapping: its ArrayBuffer is detached first, then rutabaga unmaps. */
+  unmapBlob(id: number): void
+  /** CTX_CREATE. */
+  createContext(ctxId: number, capsetId: number, name: string): void
+  /** CTX_DESTROY. */
+  destroyContext(ctxId: number): void
+  /** CTX_ATTACH_RESOURCE. */
+  contextAttachResource(ctxId: number, id: number): void
+  /** CTX_DETACH_RESOURCE. */
+  contextDetachResource(ctxId: number, id: number): void
+  /** SUBMIT_3D (the stream is copied before rutabaga parses it). */
+  submit(ctxId: number, commands: Uint8Array): void
+  /** The whole image of a 2D resource (snapshots). */
+  pixels(id: number): Uint8Array
+  /** Replace the whole image of a 2D resource (restore). */
+  writePixels(id: number, bytes: Uint8Array): void
+  /** Device reset: every resource, context, mapping and fence goes. */
+  reset(): void
+  /** Guest-memory keeps held (tests: detach/destroy/reset release them). */
+  heldBackings(): number
+}
+
 /** Accept a pending connection, or null when none is pending. */
 export declare function acceptUnix(listenFd: number): number | null
 
@@ -33,6 +80,38 @@ export declare function closeFd(fd: number): void
 
 /** Connect to a UNIX socket path; returns the connected (non-blocking) fd. */
 export declare function connectUnix(path: string): number
+
+/** One capset (GET_CAPSET_INFO). */
+export interface CoreCapset {
+  id: number
+  maxVersion: number
+  maxSize: number
+}
+
+/** A retired fence. */
+export interface CoreFence {
+  fenceId: bigint
+  ctxId: number
+  ringIdx: number
+  ringed: boolean
+}
+
+/** Blob layout on a scanout. */
+export interface CoreLayout {
+  format: number
+  width: number
+  height: number
+  strideBytes: number
+  offsetBytes: number
+}
+
+/** Options of the renderer core. */
+export interface CoreOptions {
+  /** Add rutabaga's cross-domain component (Linux): contexts (capset 5), host blobs. */
+  crossDomain: boolean
+  /** Wayland socket path for cross-domain channels. */
+  waylandSocket?: string
+}
 
 /** Duplicate a descriptor (close-on-exec). */
 export declare function dupFd(fd: number): number
@@ -81,6 +160,12 @@ export interface NativeSupport {
 /** Does nothing: measures the cost of one call across the napi boundary. */
 export declare function noop(): void
 
+/**
+ * Takes the seven numbers a 2D transfer takes and does nothing: the crossing cost of
+ * `rutabagaTransferToHost2D` without the transfer.
+ */
+export declare function noopTransferArgs(handle: number, id: number, x: number, y: number, width: number, height: number, offset: number): number
+
 /** What `recvWithFds` returned. */
 export interface RecvResult {
   /** Payload bytes read into the buffer (0: the peer closed the connection). */
@@ -93,6 +178,18 @@ export interface RecvResult {
 
 /** recvmsg into `buf` with up to `maxFds` descriptors; null when nothing is pending (EAGAIN). */
 export declare function recvWithFds(fd: number, buf: Uint8Array, maxFds: number): RecvResult | null
+
+/** Start a fence; retirement comes through rutabagaTakeFences. */
+export declare function rutabagaCreateFence(handle: number, fenceId: bigint, ctxId: number, ringIdx: number, ringed: boolean): void
+
+/** Read a rect as RGBA8 into `dst` (rows `dstStride` apart); false when it cannot be read. */
+export declare function rutabagaReadback(handle: number, id: number, x: number, y: number, width: number, height: number, dst: Uint8Array, dstStride: number, layout?: CoreLayout | undefined | null): boolean
+
+/** Every fence retired so far, in arrival order. */
+export declare function rutabagaTakeFences(handle: number): Array<CoreFence>
+
+/** TRANSFER_TO_HOST_2D (offset as Linux sends it: the rect's first byte in the backing). */
+export declare function rutabagaTransferToHost2D(handle: number, id: number, x: number, y: number, width: number, height: number, offset: number): void
 
 /** sendmsg `data` with `fds` attached; returns bytes sent, or null when the socket is full. */
 export declare function sendWithFds(fd: number, data: Uint8Array, fds: Array<number>): number | null

@@ -1,15 +1,7 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../packages/tsup.shared';
 
-export default defineConfig({
-  entry: ['js/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  platform: 'node',
-  // import.meta.url in the CJS build (the loader is found relative to dist/).
-  shims: true,
-  // The generated loader stays a separate file next to dist/, loaded at run time.
-  external: ['../binding.cjs'],
-});
+// Node package: js/ holds the TypeScript (src/ is the Rust). import.meta.url is shimmed in the CJS
+// build so the generated loader (../binding.cjs, a separate file loaded at run time) is found
+// relative to dist/.
+export default defineConfig(packageBuild({ entry: ['js/index.ts'], platform: 'node', shims: true, external: ['../binding.cjs'] }));

@@ -22,7 +22,7 @@ export function platformPackageName(): string {
 
 /** How to get a binary for this machine (the message every "unavailable" error carries). */
 export const BUILD_HINT =
-  'build it from a checkout with Rust >= 1.88 (rustup): `pnpm --filter @virtio-gpu/native build` ' +
+  'build it from a checkout with Rust >= 1.88 (rustup): `pnpm --filter @virtio-gpu/native build:native` ' +
   `(or install ${platformPackageName()} where published)`;
 
 let cached: BindingLoad | undefined;
@@ -35,9 +35,12 @@ export function loadBinding(): BindingLoad {
     cached = { ok: true, binding: require('../binding.cjs') as NativeBinding };
   } catch (e) {
     const first = String((e as Error).message ?? e).split('\n')[0];
+    // napi-rs's loader says "Cannot find native binding" (plus npm advice) when no file exists;
+    // anything else is a binary that exists but failed to load, and its reason matters.
+    const why = first.startsWith('Cannot find native binding') ? 'none built or installed' : first;
     cached = {
       ok: false,
-      reason: `no @virtio-gpu/native binary for ${process.platform}-${process.arch} (${first}); ${BUILD_HINT}`,
+      reason: `no usable @virtio-gpu/native binary for ${process.platform}-${process.arch} (${why}); ${BUILD_HINT}`,
     };
   }
   return cached;

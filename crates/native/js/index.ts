@@ -28,3 +28,4 @@ export {
 } from './fd.js';
 export { type FdEvents, type FdWatch, type WatchOptions, unwatchFd, watchFd } from './poller.js';
 export { type MapOptions, MappedRegion, mapFd, mappingCount } from './mapping.js';
+export { RutabagaRenderer, type RutabagaRendererOptions, type RutabagaSnapshot } from './rutabaga-renderer.js';

@@ -84,6 +84,14 @@ impl From<NativeError> for napi::Error<Code> {
 }
 
 /// The POSIX name of an errno value (the codes Node itself uses for system errors).
+#[cfg(not(unix))]
+pub fn errno_name(_errno: i32) -> &'static str {
+  // Nothing on other systems reports errno through this crate (the fd plumbing is Linux only).
+  "EIO"
+}
+
+/// The POSIX name of an errno value (the codes Node itself uses for system errors).
+#[cfg(unix)]
 pub fn errno_name(errno: i32) -> &'static str {
   match errno {
     libc::EAGAIN => "EAGAIN",
@@ -115,7 +123,7 @@ pub fn errno_name(errno: i32) -> &'static str {
   }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
   use super::*;
 

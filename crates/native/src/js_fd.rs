@@ -20,14 +20,6 @@ pub fn js_fd(value: f64) -> std::result::Result<RawFd, NativeError> {
   fd::check_fd(value as i64)
 }
 
-/// A JS number that must be a non-negative safe integer.
-pub fn js_u64(value: f64, what: &str) -> std::result::Result<u64, NativeError> {
-  if !(value.is_finite() && value.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&value)) {
-    return Err(NativeError::invalid(format!("{what} {value} is not a safe non-negative integer")));
-  }
-  Ok(value as u64)
-}
-
 /// What `recvWithFds` returned.
 #[napi(object)]
 pub struct RecvResult {
@@ -136,7 +128,7 @@ pub fn eventfd_write(fd: f64, value: BigInt) -> Result<(), Code> {
 /// Create a memfd of `size` bytes (close-on-exec); returns its fd.
 #[napi(catch_unwind)]
 pub fn memfd_create(name: String, size: f64) -> Result<i32, Code> {
-  let size = js_u64(size, "size")?;
+  let size = crate::js_args::safe_u64(size, "size")?;
   let m = fd::memfd_create(&name, size)?;
   debug_assert!(m.as_raw_fd() >= 0);
   Ok(m.into_raw_fd())

@@ -12,7 +12,8 @@ use napi::sys;
 use napi_derive::napi;
 
 use crate::error::{Code, NativeError};
-use crate::js_fd::{js_fd, js_u64};
+use crate::js_args::safe_u64 as js_u64;
+use crate::js_fd::js_fd;
 use crate::plumbing::mapping::{self, REGISTRY};
 
 

@@ -9,6 +9,12 @@ pub mod error;
 #[cfg(target_os = "linux")]
 pub mod plumbing;
 
+pub mod renderer;
+
+pub mod js_args;
+pub mod js_guest_memory;
+pub mod js_renderer;
+pub mod js_renderer_hot;
 #[cfg(target_os = "linux")]
 pub mod js_fd;
 #[cfg(target_os = "linux")]
@@ -58,6 +64,14 @@ pub fn native_support() -> NativeSupport {
 /// Does nothing: measures the cost of one call across the napi boundary.
 #[napi]
 pub fn noop() {}
+
+/// Takes the seven numbers a 2D transfer takes and does nothing: the crossing cost of
+/// `rutabagaTransferToHost2D` without the transfer.
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn noop_transfer_args(handle: u32, id: u32, x: u32, y: u32, width: u32, height: u32, offset: f64) -> u32 {
+  handle ^ id ^ x ^ y ^ width ^ height ^ (offset as u32)
+}
 
 /// Sum of a byte view's first and last bytes: one call carrying a Uint8Array argument.
 #[napi]

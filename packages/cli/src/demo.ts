@@ -5,6 +5,7 @@ import { createInProcessGpu } from '@virtio-gpu/device';
 import { Display, startViewer } from '@virtio-gpu/display';
 import { DemoWorkload } from '@virtio-gpu/guest';
 import type { CliIo } from './decode.js';
+import { loadRenderer } from './renderer-choice.js';
 
 export const DEMO_USAGE = `usage: virtio-gpu demo [options]
 
@@ -17,6 +18,8 @@ partial transfers from scattered pages, flushes, a moving cursor, two scanouts, 
   --host H           viewer address (default 127.0.0.1)
   --port N           viewer port (default 0: any free port)
   --scanouts LIST    scanout sizes, e.g. 800x600,640x480 (1 to 16; default 800x600,640x480)
+  --renderer NAME    ts (default: the embedded TypeScript renderer) or rutabaga (rutabaga_gfx
+                     through @virtio-gpu/native; needs its binary for this platform)
   -h, --help         this text
 `;
 
@@ -47,6 +50,7 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
         host: { type: 'string' },
         port: { type: 'string' },
         scanouts: { type: 'string' },
+        renderer: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -68,9 +72,14 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
 
+  const choice = await loadRenderer(values.renderer ?? 'ts');
+  if (typeof choice === 'string') {
+    io.stderr(`virtio-gpu demo: ${choice}\n`);
+    return 1;
+  }
   // The device's in-process wiring (guest RAM, driver, rings, device) with a Display as its sink.
   const display = new Display();
-  const gpu = createInProcessGpu({ scanouts, sink: display });
+  const gpu = createInProcessGpu({ scanouts, sink: display, renderer: choice.renderer, sharedRam: choice.sharedRam });
   display.setSource(gpu.device);
   const demo = new DemoWorkload(gpu.driver, { maxScanouts: scanouts.length });
   await demo.setup();

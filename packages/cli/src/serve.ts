@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import type { Renderer } from '@virtio-gpu/device';
 import type { CliIo } from './decode.js';
+import { RENDERER_NAMES } from './renderer-choice.js';
 
 export const SERVE_USAGE = `usage: virtio-gpu serve --vhost-user SOCKET [options]
 
@@ -30,22 +31,23 @@ replaced). Start QEMU (10 or later without KVM) with:
   -h, --help            this text
 `;
 
-/** What `--renderer rutabaga` needs from @virtio-gpu/native, when that build has it. */
-type NativeModule = { RutabagaRenderer?: new (opts?: unknown) => Renderer };
-
-/** Picks the renderer factory; a string explains why it cannot be had. */
+/**
+ * The renderer factory for `--renderer` (one renderer per connection: each QEMU gets a fresh
+ * device); a string explains why it cannot be had. The guest RAM rutabaga reads is QEMU's memfd
+ * mapped by the native crate, which it accepts as backing.
+ */
 async function rendererFactory(name: string): Promise<(() => Renderer) | undefined | string> {
   if (name === 'ts') return undefined;
-  if (name !== 'rutabaga') return `unknown renderer "${name}" (ts or rutabaga)`;
-  let native: NativeModule;
+  if (name !== 'rutabaga') return `unknown renderer "${name}" (one of: ${RENDERER_NAMES.join(', ')})`;
+  let native: typeof import('@virtio-gpu/native');
   try {
-    native = (await import('@virtio-gpu/native')) as unknown as NativeModule;
+    native = await import('@virtio-gpu/native');
   } catch (e) {
-    return `the rutabaga renderer needs @virtio-gpu/native: ${(e as Error).message}`;
+    return `--renderer rutabaga needs @virtio-gpu/native, which did not load: ${(e as Error).message}`;
   }
-  const R = native.RutabagaRenderer;
-  if (typeof R !== 'function') return 'the rutabaga renderer is not available yet: this @virtio-gpu/native has no RutabagaRenderer (use --renderer ts)';
-  return () => new R();
+  const status = native.nativeStatus();
+  if (!status.available) return `--renderer rutabaga is not available on ${process.platform}-${process.arch}: ${status.reason}`;
+  return () => new native.RutabagaRenderer();
 }
 
 /** `virtio-gpu serve`. Resolves with the exit code once stopped by a signal. */

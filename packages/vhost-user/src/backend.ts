@@ -15,7 +15,7 @@
  * over (reset or reboot): the device is reset before that ring runs. A paused VM resumes at the
  * reported index and keeps its resources.
  */
-import { type Renderer, VirtioGpuDevice, type ScanoutConfig } from '@virtio-gpu/device';
+import { type Renderer, Renderer2D, VirtioGpuDevice, type ScanoutConfig } from '@virtio-gpu/device';
 import { Config, VIRTIO_GPU_CMD_GET_DISPLAY_INFO, VIRTIO_GPU_CMD_GET_EDID, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM } from '@virtio-gpu/protocol';
 import { type DescriptorChain, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC } from '@virtio-gpu/virtqueue';
 import { DisplayChannel } from './display-channel.js';
@@ -128,7 +128,7 @@ export class VhostUserBackend {
     this.memory = new VhostMemory(host, opts.maxMemSlots);
     this.display = new QemuDisplay({
       numScanouts: opts.numScanouts,
-      readPixels: (id, r, dst, stride) => this.device.readScanout(id, r, dst, stride, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM),
+      readPixels: (id, r, dst, stride) => this.readBgrx(id, r, dst, stride),
       applyModes: (configs: ScanoutConfig[]) => this.device.setScanouts(configs),
       log: (l, m) => opts.log(l, `${this.name}: ${m}`),
       stripBytes: opts.stripBytes,
@@ -161,6 +161,25 @@ export class VhostUserBackend {
     this.reader = new MessageReader(opts.sock, W.VHOST_MEMORY_BASELINE_NREGIONS, (request, flags, size) => W.checkRequestHeader({ request, flags, size }), (fd) => host.close(fd));
     this.writer = new MessageWriter(opts.sock, () => {}, (why) => this.close(`write failed: ${why}`));
     opts.sock.onReadable(() => this.readable());
+  }
+
+  /**
+   * Scanout pixels as B8G8R8X8 (PIXMAN_x8r8g8b8). The TypeScript renderer produces them directly
+   * (for the guest's usual XRGB8888 a plain copy); a renderer that only reads back RGBA8 gets its
+   * red and blue swapped here.
+   */
+  private readBgrx(id: number, r: { x: number; y: number; width: number; height: number }, dst: Uint8Array, stride: number): boolean {
+    if (this.device.renderer instanceof Renderer2D) return this.device.readScanout(id, r, dst, stride, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM);
+    if (!this.device.readScanout(id, r, dst, stride)) return false;
+    for (let y = 0; y < r.height; y++) {
+      const row = y * stride;
+      for (let i = row, end = row + r.width * 4; i < end; i += 4) {
+        const red = dst[i];
+        dst[i] = dst[i + 2];
+        dst[i + 2] = red;
+      }
+    }
+    return true;
   }
 
   /** Whether the connection has ended. */

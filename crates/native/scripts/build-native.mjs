@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the native binary (napi build, release) when a Rust toolchain is present. Without one it
+// `build:native`: the native binary (napi build, release) when a Rust toolchain is present. Without one it
 // says so and succeeds, so `pnpm test` and `pnpm demo` work on machines that never build Rust (the
 // TypeScript renderer is the default). CI always has cargo, and there a failed build fails.
 // VIRTIO_GPU_SKIP_NATIVE=1 skips the Rust build on purpose.
