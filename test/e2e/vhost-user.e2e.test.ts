@@ -2,8 +2,9 @@
  * A real Linux guest's GPU: Debian's kernel under QEMU 10 (TCG) with `-device vhost-user-gpu-pci`
  * on `virtio-gpu serve --vhost-user` (a child process), checked against the same guest on QEMU's
  * built-in virtio-gpu-pci: screendumps pixel for pixel, the connector's modes, a guest reboot and a
- * display resize inside one connection, a second QEMU after the first quit, and the backend's
- * descriptors and guest-memory mappings back to where they started after every connection.
+ * display resize inside one connection, a second QEMU after the first quit, the backend's
+ * descriptors and guest-memory mappings back to where they started after every connection, and
+ * the rutabaga renderer drawing the same picture.
  *
  * Boots are shared between assertions (each is ~7 s on an idle machine) and the built-in
  * reference runs next to ours. Needs the guest built by test/guest/build-guest.sh (.ci/run does);
@@ -145,6 +146,24 @@ suite('vhost-user-gpu backend with a real QEMU 10 guest', () => {
         await Promise.all([builtin.quit(), ours.quit()]);
       }
       await expectReleased(2);
+    },
+    300_000,
+  );
+
+  it(
+    '--renderer rutabaga (rutabaga_gfx through @virtio-gpu/native): the same fb picture',
+    async () => {
+      const rutabaga = new OurBackend(['--renderer', 'rutabaga']);
+      await rutabaga.ready();
+      const q = new Qemu({ gpu: { kind: 'vhost-user', socket: rutabaga.socket } });
+      try {
+        await q.waitSerial(/GUEST\[[0-9.]+\]: READY/, BOOT_MS);
+        expect(rgbSha256(await q.screendump())).toBe(FB_1280x800);
+      } finally {
+        await q.quit();
+        expect(await rutabaga.stop(), rutabaga.stderr).toBe(0);
+      }
+      expect(rutabaga.stderr).not.toMatch(/ error /);
     },
     300_000,
   );

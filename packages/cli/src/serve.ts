@@ -125,7 +125,11 @@ export async function runServe(args: string[], io: CliIo, signals: NodeJS.EventE
     signals.on('SIGINT', onInt);
     signals.on('SIGTERM', onTerm);
   });
-  server.close();
+  try {
+    server.close();
+  } catch (e) {
+    io.stderr(`virtio-gpu serve: while stopping: ${(e as Error).message}\n`);
+  }
   io.stdout(`virtio-gpu serve: stopped (${signal}) after ${server.connections} connection${server.connections === 1 ? '' : 's'}\n`);
   return 0;
 }

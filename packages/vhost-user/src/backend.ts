@@ -204,17 +204,28 @@ export class VhostUserBackend {
         `${this.name}: display: ${st.flushes} flushes, ${st.updateMessages} UPDATE messages (${(st.updateBytes / 1e6).toFixed(1)} MB), ${st.scanoutMessages} SCANOUT, ${st.coalescedFlushes} flushes merged into pending updates`,
       );
     }
-    this.opts.sock.onReadable(null);
+    // Each step on its own: one that fails (a host error) must not leave the others' resources behind.
+    const step = (what: string, fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        this.opts.log('error', `${this.name}: while closing, ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    };
+    step('socket', () => this.opts.sock.onReadable(null));
     for (const g of this.gates) g.stop();
-    for (const r of this.vrings) r.dispose();
-    if (this.backendReqFd >= 0) this.opts.host.close(this.backendReqFd);
-    this.backendReqFd = -1;
-    this.display.detach();
-    this.device.reset();
-    this.memory.clear();
-    this.reader.dispose();
-    this.writer.close();
-    this.opts.sock.close();
+    for (const r of this.vrings) step(`vring ${r.index}`, () => r.dispose());
+    step('backend request fd', () => {
+      if (this.backendReqFd >= 0) this.opts.host.close(this.backendReqFd);
+      this.backendReqFd = -1;
+    });
+    step('display channel', () => this.display.detach());
+    // Reset before unmapping: the renderer lets go of guest memory it uses as backing.
+    step('device reset', () => void this.device.reset());
+    step('guest memory', () => this.memory.clear());
+    step('reader', () => this.reader.dispose());
+    step('writer', () => this.writer.close());
+    step('socket', () => this.opts.sock.close());
     this.opts.onClose(error);
   }
 

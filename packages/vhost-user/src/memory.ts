@@ -140,11 +140,22 @@ export class VhostMemory implements GuestMemory {
     return null;
   }
 
-  /** Unmap everything (connection closed, RESET_OWNER of the memory, backend shutdown). */
+  /**
+   * Unmap everything (connection closed, backend shutdown). Every region is attempted; the first
+   * failure (the host refused an unmap) is rethrown after the rest were unmapped.
+   */
   clear(): void {
     const old = this.regions;
     this.install([]);
-    for (const r of old) r.map.unmap();
+    let failure: unknown = null;
+    for (const r of old) {
+      try {
+        r.map.unmap();
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    if (failure !== null) throw failure;
   }
 
   /**

@@ -61,7 +61,20 @@ export class VhostUserServer {
     }
     this.connections++;
     this.opts.log('info', `vhost-user: connection ${id} accepted`);
-    const backend = new VhostUserBackend({
+    let backend: VhostUserBackend;
+    try {
+      backend = this.serve(id, sock);
+    } catch (e) {
+      // The device could not be built (a renderer that fails to start): this connection only.
+      this.opts.log('error', `vhost-user: connection ${id}: cannot start the device: ${e instanceof Error ? e.message : String(e)}; closing it`);
+      sock.close();
+      return;
+    }
+    this.active = backend;
+  }
+
+  private serve(id: number, sock: FdSocket): VhostUserBackend {
+    const backend: VhostUserBackend = new VhostUserBackend({
       host: this.opts.host,
       sock,
       numScanouts: this.opts.numScanouts,
@@ -79,7 +92,7 @@ export class VhostUserServer {
         this.opts.onConnectionClosed?.(id, error);
       },
     });
-    this.active = backend;
+    return backend;
   }
 
   /** Stop listening and end the active connection (idempotent). */

@@ -66,9 +66,11 @@ export class Vring {
   dispose(): void {
     this.kickWatch?.stop();
     this.kickWatch = null;
-    this.setFd('kickFd', -1);
-    this.setFd('callFd', -1);
-    this.setFd('errFd', -1);
     this.started = false;
+    for (const kind of ['kickFd', 'callFd', 'errFd'] as const) {
+      const fd = this[kind];
+      this[kind] = -1;
+      if (fd >= 0) this.host.close(fd);
+    }
   }
 }
