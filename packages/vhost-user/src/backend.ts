@@ -34,6 +34,11 @@ export const NUM_QUEUES = 2;
 export const DEFAULT_BUDGET = 256;
 /** Default milliseconds per batch: the display and the sockets get a turn at least this often. */
 export const DEFAULT_BUDGET_MS = 4;
+/**
+ * Milliseconds per batch while the display has pixels waiting for the socket: each turn of the
+ * event loop moves another socket buffer's worth (~200 KiB) to QEMU, so a frame needs ~20 turns.
+ */
+export const DISPLAY_BUDGET_MS = 1;
 
 /** Options of one connection. */
 export interface BackendOptions {
@@ -151,7 +156,7 @@ export class VhostUserBackend {
       (i) =>
         new GatedQueue({
           budget: opts.budget ?? DEFAULT_BUDGET,
-          budgetMs: opts.budgetMs ?? DEFAULT_BUDGET_MS,
+          budgetMs: opts.budgetMs ?? (() => (this.display.sending ? DISPLAY_BUDGET_MS : DEFAULT_BUDGET_MS)),
           resume: () => this.runQueue(i as 0 | 1),
           shouldHold: i === 0 ? (c) => this.holdForDisplay(c) : undefined,
           paused: i === 0 && opts.displaySync ? () => this.display.busy : undefined,

@@ -29,8 +29,8 @@ export function peekType(chain: DescriptorChain): number {
 export interface GatedQueueOptions {
   /** Most chains handed out per batch (see {@link GatedQueue.beginBatch}). */
   budget: number;
-  /** Most milliseconds a batch may take (checked between chains); default no limit. */
-  budgetMs?: number;
+  /** Most milliseconds a batch may take (checked between chains), or a function giving it per batch; default no limit. */
+  budgetMs?: number | (() => number);
   /** Clock for budgetMs; default performance.now. */
   now?: () => number;
   /** Run the device on this queue again (from a fresh event-loop turn). */
@@ -50,6 +50,7 @@ export class GatedQueue implements Virtqueue {
   private releasedHeld = false;
   private popped = 0;
   private batchStart = 0;
+  private batchMs = Infinity;
   private resumeScheduled = false;
   private wasPaused = false;
   private stopped = true;
@@ -100,13 +101,16 @@ export class GatedQueue implements Virtqueue {
   /** A new batch: the budget starts over (call before `device.notify` for a kick). */
   beginBatch(): void {
     this.popped = 0;
-    if (this.opts.budgetMs !== undefined) this.batchStart = this.clock();
+    const b = this.opts.budgetMs;
+    if (b !== undefined) {
+      this.batchStart = this.clock();
+      this.batchMs = typeof b === 'number' ? b : b();
+    }
   }
 
   private overBudget(): boolean {
     if (this.popped >= this.opts.budget) return true;
-    const ms = this.opts.budgetMs;
-    return ms !== undefined && this.popped > 0 && this.clock() - this.batchStart >= ms;
+    return this.opts.budgetMs !== undefined && this.popped > 0 && this.clock() - this.batchStart >= this.batchMs;
   }
 
   /** The pause condition may have cleared: resume if pop() had refused a chain for it. */

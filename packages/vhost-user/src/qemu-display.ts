@@ -352,6 +352,12 @@ export class QemuDisplay implements ScanoutSink {
     }
   }
 
+  /** Whether a round of updates is under way (a rect half sent or bytes the socket has not taken). */
+  get sending(): boolean {
+    const ch = this.channel;
+    return ch !== null && !ch.closed && (this.job !== null || ch.queuedBytes > 0);
+  }
+
   /** Pixels left to hand to the socket: damage, a rect half sent, bytes the socket has not taken. */
   private pending(): boolean {
     const ch = this.channel;
