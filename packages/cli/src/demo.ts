@@ -2,10 +2,12 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createInProcessGpu } from '@virtio-gpu/device';
-import { Display, startViewer } from '@virtio-gpu/display';
+import { Display } from '@virtio-gpu/display';
+import { startViewer, writePng } from '@virtio-gpu/display/node';
 import { DemoWorkload } from '@virtio-gpu/guest';
 import type { CliIo } from './decode.js';
 import { loadRenderer } from './renderer-choice.js';
+import { runDemoLinux } from './demo-linux.js';
 
 export const DEMO_USAGE = `usage: virtio-gpu demo [options]
 
@@ -20,6 +22,7 @@ partial transfers from scattered pages, flushes, a moving cursor, two scanouts, 
   --scanouts LIST    scanout sizes, e.g. 800x600,640x480 (1 to 16; default 800x600,640x480)
   --renderer NAME    ts (default: the embedded TypeScript renderer) or rutabaga (rutabaga_gfx
                      through @virtio-gpu/native; needs its binary for this platform)
+  --linux            instead: serve a page booting Linux in v86 on our device (demo --linux --help)
   -h, --help         this text
 `;
 
@@ -39,6 +42,7 @@ export function parseScanouts(text: string): Array<{ width: number; height: numb
 
 /** `virtio-gpu demo`: serves the live viewer, or writes PNG frames with --png. */
 export async function runDemo(args: string[], io: CliIo): Promise<number> {
+  if (args.includes('--linux')) return runDemoLinux(args.filter((a) => a !== '--linux'), io);
   let values;
   try {
     ({ values } = parseArgs({
@@ -92,7 +96,7 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
       await demo.frame(n);
       for (const s of demo.scanouts) {
         const name = `frame-${String(n).padStart(6, '0')}-s${s.id}.png`;
-        await display.writePng(join(dir, name), s.id, { cursor: true });
+        await writePng(join(dir, name), display, s.id, { cursor: true });
       }
       if ((n + 1) % step === 0 || n + 1 === frames) io.stderr(`demo: ${n + 1}/${frames} frames\n`);
     }

@@ -10,7 +10,8 @@ import {
   type Rect,
 } from '@virtio-gpu/protocol';
 import type { Backing } from './backing.js';
-import { bytesPerPixel, convertRow, convertRowToRgba } from './pixel-formats.js';
+import { bytesPerPixel, convertRectToRgba, convertRow, convertRowToRgba } from './pixel-formats.js';
+import { createPixelStore, type PixelStore } from './simd-swizzle.js';
 import type {
   BlobArgs,
   BlobMapping,
@@ -32,6 +33,8 @@ interface Image2d {
   height: number;
   strideBytes: number;
   pixels: Uint8Array;
+  /** Set when `pixels` live in a wasm memory of their own (large images): faster readback. */
+  store: PixelStore | null;
   backing: Backing | null;
 }
 
@@ -80,13 +83,9 @@ export class Renderer2D implements Renderer {
     const bpp = bytesPerPixel(args.format);
     if (bpp === 0) return errParameter(`unknown format ${args.format}`);
     const strideBytes = args.width * bpp;
-    let pixels: Uint8Array;
-    try {
-      pixels = new Uint8Array(strideBytes * args.height);
-    } catch {
-      return errOutOfMemory('host allocation failed');
-    }
-    this.entries.set(resourceId, { kind: '2d', format: args.format, width: args.width, height: args.height, strideBytes, pixels, backing: null });
+    const image = allocImage(strideBytes * args.height);
+    if (image === null) return errOutOfMemory('host allocation failed');
+    this.entries.set(resourceId, { kind: '2d', format: args.format, width: args.width, height: args.height, strideBytes, ...image, backing: null });
     return OK;
   }
 
@@ -106,6 +105,8 @@ export class Renderer2D implements Renderer {
 
   /** @inheritDoc */
   destroyResource(resourceId: number): void {
+    const e = this.entries.get(resourceId);
+    if (e?.kind === '2d') e.store?.release();
     this.entries.delete(resourceId);
   }
 
@@ -167,13 +168,11 @@ export class Renderer2D implements Renderer {
     if (dstFormat !== undefined && bytesPerPixel(dstFormat) === 0) return false;
     if (e.kind === '2d') {
       if (r.x + r.width > e.width || r.y + r.height > e.height) return false;
+      const start = r.y * e.strideBytes + r.x * 4;
       if (dstFormat === undefined) {
-        for (let h = 0; h < r.height; h++) {
-          convertRowToRgba(e.format, e.pixels, (r.y + h) * e.strideBytes + r.x * 4, dst, h * dstStrideBytes, r.width);
-        }
+        convertRectToRgba(e.format, e.pixels, start, e.strideBytes, dst, 0, dstStrideBytes, r.width, r.height, e.store);
         return true;
       }
-      const start = r.y * e.strideBytes + r.x * 4;
       if (r.width === e.width && dstStrideBytes === e.strideBytes) {
         // Whole rows, same stride: one run (a full-frame read for a display is one copy).
         return convertRow(e.format, e.pixels, start, dstFormat, dst, 0, r.width * r.height);
@@ -254,12 +253,15 @@ export class Renderer2D implements Renderer {
   restore(state: unknown): Result {
     const s = state as Renderer2DSnapshot | null;
     if (!s || s.kind !== 'renderer-2d' || !Array.isArray(s.resources)) return errUnspec('not a Renderer2D snapshot');
-    this.entries.clear();
+    this.reset();
     for (const r of s.resources) {
       if (r.kind === '2d') {
         const strideBytes = r.width * 4;
         if (r.pixels.byteLength !== strideBytes * r.height) return errUnspec(`snapshot resource ${r.id}: pixel size`);
-        this.entries.set(r.id, { kind: '2d', format: r.format, width: r.width, height: r.height, strideBytes, pixels: r.pixels.slice(), backing: null });
+        const image = allocImage(r.pixels.byteLength);
+        if (image === null) return errUnspec(`snapshot resource ${r.id}: host allocation failed`);
+        image.pixels.set(r.pixels);
+        this.entries.set(r.id, { kind: '2d', format: r.format, width: r.width, height: r.height, strideBytes, ...image, backing: null });
       } else {
         this.entries.set(r.id, { kind: 'blob', size: r.size, backing: null });
       }
@@ -269,6 +271,21 @@ export class Renderer2D implements Renderer {
 
   /** @inheritDoc */
   reset(): void {
+    for (const e of this.entries.values()) if (e.kind === '2d') e.store?.release();
     this.entries.clear();
+  }
+}
+
+/**
+ * An image's pixel buffer: a PixelStore when the image is big enough and one is available (its
+ * readback then runs in place), a plain buffer otherwise; null when the host cannot allocate.
+ */
+function allocImage(bytes: number): { pixels: Uint8Array; store: PixelStore | null } | null {
+  const store = createPixelStore(bytes);
+  if (store !== null) return { pixels: store.pixels, store };
+  try {
+    return { pixels: new Uint8Array(bytes), store: null };
+  } catch {
+    return null;
   }
 }

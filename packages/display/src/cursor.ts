@@ -1,8 +1,7 @@
+import { CURSOR_SIZE } from '@virtio-gpu/protocol';
 import type { CursorState } from './types.js';
 
-/** Cursor images are 64x64 (virtio spec 5.7.6.10: the cursor resource is 64x64). */
-export const CURSOR_SIZE = 64;
-/** Bytes in one RGBA8 cursor image. */
+/** Bytes in one RGBA8 cursor image (protocol's CURSOR_SIZE squared, 4 bytes a pixel). */
 export const CURSOR_IMAGE_BYTES = CURSOR_SIZE * CURSOR_SIZE * 4;
 
 /**

@@ -1,13 +1,11 @@
 import { applyCursorState, blendCursor, HIDDEN_CURSOR, type CursorInfo } from './cursor.js';
 import { DamageAccumulator, DEFAULT_MAX_DAMAGE_RECTS } from './damage.js';
 import { TypedEmitter } from './emitter.js';
-import { encodePng, type PngOptions } from './png.js';
+import { encodePng } from './png.js';
 import { clipRect, isValidRect } from './rect.js';
-import { writeFile } from 'node:fs/promises';
-import type { CursorState, Rect, ScanoutInfo, ScanoutSink, ScanoutSource } from './types.js';
-
-/** Most scanouts a device may have (virtio spec 5.7.4: VIRTIO_GPU_MAX_SCANOUTS). */
-export const VIRTIO_GPU_MAX_SCANOUTS = 16;
+import { convertRowToRgba } from '@virtio-gpu/device';
+import { VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, VIRTIO_GPU_MAX_SCANOUTS } from '@virtio-gpu/protocol';
+import type { CursorState, Rect, RgbaImage, ScanoutInfo, ScanoutSink, ScanoutSource } from './types.js';
 
 /** Default largest surface: 256 MiB of RGBA8 (a 8192x8192 scanout). */
 export const DEFAULT_MAX_SURFACE_BYTES = 256 * 1024 * 1024;
@@ -29,12 +27,10 @@ export interface Surface {
   readonly resourceId: number;
 }
 
-/** A standalone RGBA8 image, e.g. from `composite()`. */
-export interface RgbaImage {
-  readonly width: number;
-  readonly height: number;
-  readonly strideBytes: number;
-  readonly data: Uint8Array;
+/** Options for `toPng` (and the Node entry's `writePng`). */
+export interface PngOptions {
+  /** Draw the cursor on top (default false: the bare scanout). */
+  cursor?: boolean;
 }
 
 /** `frame`: pixels of a scanout changed. `seq` counts frames per scanout and never repeats. */
@@ -124,6 +120,8 @@ export class Display extends TypedEmitter<DisplayEvents> implements ScanoutSink 
   private readonly maxSurfaceBytes: number;
   private readonly maxScanoutEdge: number;
   private readonly opaque: boolean;
+  /** Reused by `toPng` for the composite it encodes. */
+  private pngScratch = new Uint8Array(0);
   private readonly counters: DisplayStats = { flushes: 0, frames: 0, readFailures: 0, rejected: 0, rejectedCursorImages: 0 };
 
   constructor(options: DisplayOptions = {}) {
@@ -262,27 +260,21 @@ export class Display extends TypedEmitter<DisplayEvents> implements ScanoutSink 
   composite(scanoutId: number): RgbaImage | null {
     const s = this.surface(scanoutId);
     if (s === undefined) return null;
-    const data = new Uint8Array(s.data);
-    const c = this.cursorInfo;
-    if (c.visible && c.image !== null && c.scanoutId === scanoutId) {
-      blendCursor(data, s.width, s.height, s.strideBytes, c.image, c.x - c.hotX, c.y - c.hotY);
-    }
-    return { width: s.width, height: s.height, strideBytes: s.strideBytes, data };
+    return this.compositeInto(s, new Uint8Array(s.data.byteLength));
   }
 
   /**
    * PNG of one scanout (deterministic bytes), with the cursor when `options.cursor` is set.
    * @throws RangeError when the scanout is disabled or the id invalid.
    */
-  toPng(scanoutId: number, options: PngOptions = {}): Buffer {
-    const image = options.cursor === true ? this.composite(scanoutId) : this.surface(scanoutId);
-    if (image === null || image === undefined) throw new RangeError(`scanout ${scanoutId} has no surface`);
-    return encodePng(image);
-  }
-
-  /** Writes `toPng(scanoutId, options)` to `path`. */
-  async writePng(path: string, scanoutId: number, options: PngOptions = {}): Promise<void> {
-    await writeFile(path, this.toPng(scanoutId, options));
+  toPng(scanoutId: number, options: PngOptions = {}): Uint8Array {
+    const s = this.surface(scanoutId);
+    if (s === undefined) throw new RangeError(`scanout ${scanoutId} has no surface`);
+    if (options.cursor !== true) return encodePng(s);
+    // The composite only lives until it is encoded: reuse one buffer rather than allocate a
+    // surface-sized one per screenshot (the demo takes one per frame and scanout).
+    if (this.pngScratch.byteLength !== s.data.byteLength) this.pngScratch = new Uint8Array(s.data.byteLength);
+    return encodePng(this.compositeInto(s, this.pngScratch));
   }
 
   // ---- Internals ---------------------------------------------------------------------------
@@ -293,24 +285,46 @@ export class Display extends TypedEmitter<DisplayEvents> implements ScanoutSink 
       this.counters.readFailures++;
       return;
     }
-    // dst starts at the rect's top-left so the source writes row i at i * stride.
-    const dst = s.data.subarray(rect.y * s.strideBytes + rect.x * 4);
-    let ok = false;
-    try {
-      ok = this.source.readScanout(scanoutId, rect, dst, s.strideBytes) === true;
-    } catch {
-      ok = false;
-    }
-    if (!ok) {
+    if (!this.read(scanoutId, rect, s)) {
       this.counters.readFailures++;
       return;
     }
-    if (this.opaque) fillAlpha(s.data, rect.x, rect.y, rect.width, rect.height, s.strideBytes);
     this.counters.frames++;
     record.damage.add(rect);
     const seq = ++this.seqs[scanoutId];
     this.emit('frame', { scanoutId, damage: [{ ...rect }], seq });
   }
+
+  /** Copies `s` into `data` and blends the cursor on top when it is visible on that scanout. */
+  private compositeInto(s: Surface, data: Uint8Array): RgbaImage {
+    data.set(s.data);
+    const c = this.cursorInfo;
+    if (c.visible && c.image !== null && c.scanoutId === s.scanoutId) {
+      blendCursor(data, s.width, s.height, s.strideBytes, c.image, c.x - c.hotX, c.y - c.hotY);
+    }
+    return { width: s.width, height: s.height, strideBytes: s.strideBytes, data };
+  }
+
+  /** Reads `rect` from the source into the surface, forced opaque when `opaque` is set. */
+  private read(scanoutId: number, rect: Rect, s: Surface): boolean {
+    // dst starts at the rect's top-left so the source writes row i at i * stride.
+    const dst = s.data.subarray(rect.y * s.strideBytes + rect.x * 4);
+    try {
+      if (this.source!.readScanout(scanoutId, rect, dst, s.strideBytes) !== true) return false;
+    } catch {
+      return false;
+    }
+    if (this.opaque) fillAlpha(s.data, rect.x, rect.y, rect.width, rect.height, s.strideBytes);
+    return true;
+  }
+}
+
+/**
+ * A PNG of one scanout, optionally with the cursor composited: `display.toPng(scanoutId, options)`.
+ * @throws RangeError when the scanout is disabled or the id invalid (a host call, not guest input).
+ */
+export function toPng(display: Display, scanoutId: number, options: PngOptions = {}): Uint8Array {
+  return display.toPng(scanoutId, options);
 }
 
 function isScanoutId(id: unknown): id is number {
@@ -321,9 +335,19 @@ function isDimension(v: unknown, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= max;
 }
 
+/**
+ * Sets the alpha byte of every pixel of the rect to 255. Converting R8G8B8X8 to RGBA8 in place
+ * does exactly that, with the device's converter (four pixels an instruction where WebAssembly
+ * SIMD runs); whole-width rects are one contiguous run.
+ */
 function fillAlpha(data: Uint8Array, x: number, y: number, width: number, height: number, strideBytes: number): void {
-  for (let row = y; row < y + height; row++) {
-    const end = row * strideBytes + (x + width) * 4;
-    for (let i = row * strideBytes + x * 4 + 3; i < end; i += 4) data[i] = 255;
+  const at = y * strideBytes + x * 4;
+  if (width * 4 === strideBytes) {
+    convertRowToRgba(VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, data, at, data, at, width * height);
+    return;
+  }
+  for (let row = 0; row < height; row++) {
+    const rowAt = at + row * strideBytes;
+    convertRowToRgba(VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, data, rowAt, data, rowAt, width);
   }
 }

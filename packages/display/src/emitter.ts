@@ -1,7 +1,9 @@
 /**
- * A small typed event emitter. Display's events fire from inside device callbacks, so a throwing
- * listener must not unwind into the device: each listener runs in its own try/catch and its error
- * goes to `onListenerError`.
+ * A small typed event emitter that isolates listeners from each other, as the DOM's EventTarget
+ * does: a listener that throws is reported to `onListenerError` and the remaining listeners still
+ * run. That is dispatch policy, not the device's guard against a throwing sink (the device wraps
+ * whatever sink it is given, a Display included); it also keeps a Display that some other
+ * transport calls directly from throwing into it.
  */
 export class TypedEmitter<Events extends { [K in keyof Events]: (arg: never) => void }> {
   private readonly listeners = new Map<keyof Events, Set<Events[keyof Events]>>();

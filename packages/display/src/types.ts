@@ -16,3 +16,11 @@ export type { CursorState, ScanoutInfo, ScanoutSink } from '@virtio-gpu/device';
 export interface ScanoutSource {
   readScanout(scanoutId: number, rect: Rect, dst: Uint8Array, dstStrideBytes: number): boolean;
 }
+
+/** A standalone RGBA8 image (straight alpha), row `y` at `y * strideBytes`; e.g. from `Display.composite()`. */
+export interface RgbaImage {
+  readonly width: number;
+  readonly height: number;
+  readonly strideBytes: number;
+  readonly data: Uint8Array;
+}

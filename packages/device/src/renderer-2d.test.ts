@@ -1,0 +1,112 @@
+import { VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM } from '@virtio-gpu/protocol';
+import { noise } from '../test/noise.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PIXEL_FORMATS, setSimdConversion } from './pixel-formats.js';
+import { Renderer2D } from './renderer-2d.js';
+import { MAX_PIXEL_STORES, PIXEL_STORE_MIN_BYTES, createPixelStore, type PixelStore } from './simd-swizzle.js';
+
+/** RGBA8 of pixel i of `bytes` (format `format`), one byte at a time from PIXEL_FORMATS. */
+function referenceRgba(format: number, bytes: Uint8Array, width: number, r: { x: number; y: number; width: number; height: number }): Uint8Array {
+  const l = PIXEL_FORMATS.get(format)!;
+  const out = new Uint8Array(r.width * r.height * 4);
+  for (let y = 0; y < r.height; y++) {
+    for (let x = 0; x < r.width; x++) {
+      const s = ((r.y + y) * width + r.x + x) * 4;
+      const d = (y * r.width + x) * 4;
+      out.set([bytes[s + l.r]!, bytes[s + l.g]!, bytes[s + l.b]!, l.a < 0 ? 255 : bytes[s + l.a]!], d);
+    }
+  }
+  return out;
+}
+
+const created: Renderer2D[] = [];
+
+/** A Renderer2D whose image `id` holds `bytes` (written through the snapshot/restore path, which takes pixels as-is). */
+function rendererWith(format: number, width: number, height: number, bytes: Uint8Array): Renderer2D {
+  const r = new Renderer2D();
+  created.push(r);
+  expect(r.restore({ kind: 'renderer-2d', resources: [{ id: 1, kind: '2d', format, width, height, pixels: bytes }] }).ok).toBe(true);
+  return r;
+}
+
+
+describe('Renderer2D readback of a scanout-sized image (its pixels in a wasm PixelStore)', () => {
+  afterEach(() => {
+    setSimdConversion(true);
+    // Release the stores now rather than at garbage collection: the later tests count them.
+    for (const r of created.splice(0)) r.reset();
+  });
+  const width = 400;
+  const height = 200; // 320 000 bytes: above PIXEL_STORE_MIN_BYTES
+  const rects = [
+    { name: 'whole image', r: { x: 0, y: 0, width, height } },
+    { name: 'a sub-rect (rows apart on both sides)', r: { x: 37, y: 11, width: 203, height: 97 } },
+    { name: 'one pixel', r: { x: 399, y: 199, width: 1, height: 1 } },
+  ];
+  for (const [format] of PIXEL_FORMATS) {
+    for (const { name, r } of rects) {
+      it(`format ${format}, ${name} -> the byte-wise definition, same as the JavaScript kernel`, () => {
+        expect(width * height * 4).toBeGreaterThanOrEqual(PIXEL_STORE_MIN_BYTES);
+        const bytes = noise(width * height * 4, format + r.x);
+        const renderer = rendererWith(format, width, height, bytes);
+        const got = new Uint8Array(r.width * r.height * 4);
+        expect(renderer.readback(1, r, got, r.width * 4)).toBe(true);
+        expect(got).toEqual(referenceRgba(format, bytes, width, r));
+        setSimdConversion(false);
+        const js = new Uint8Array(got.length);
+        expect(renderer.readback(1, r, js, r.width * 4)).toBe(true);
+        expect(js).toEqual(got);
+      });
+    }
+  }
+
+  it('snapshot of a store-backed image -> its exact bytes; destroy and reset release the stores', () => {
+    const bytes = noise(width * height * 4, 5);
+    const renderer = rendererWith(VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, width, height, bytes);
+    const snap = renderer.snapshot();
+    expect(snap.resources[0]).toMatchObject({ id: 1, kind: '2d' });
+    expect((snap.resources[0] as { pixels: Uint8Array }).pixels).toEqual(bytes);
+    // Create and destroy many more large images than there are stores: none may leak a store.
+    for (let i = 0; i < MAX_PIXEL_STORES * 3; i++) {
+      expect(renderer.createResource2d(100 + i, { format: VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, width, height }).ok).toBe(true);
+      renderer.destroyResource(100 + i);
+    }
+    renderer.reset();
+    const held: PixelStore[] = [];
+    try {
+      for (let i = 0; i < MAX_PIXEL_STORES; i++) {
+        const s = createPixelStore(PIXEL_STORE_MIN_BYTES);
+        expect(s, `store ${i}`).not.toBeNull();
+        held.push(s!);
+      }
+    } finally {
+      for (const s of held) s.release();
+    }
+  });
+});
+
+describe('createPixelStore', () => {
+  it('below the size threshold -> null (a plain buffer serves)', () => {
+    expect(createPixelStore(PIXEL_STORE_MIN_BYTES - 4)).toBeNull();
+  });
+
+  it('zeroed pixels of the exact size; at most MAX_PIXEL_STORES alive; release (once) frees a place', () => {
+    const held: PixelStore[] = [];
+    try {
+      for (let i = 0; i < MAX_PIXEL_STORES; i++) held.push(createPixelStore(PIXEL_STORE_MIN_BYTES + 4 * i)!);
+      expect(held.every((s) => s !== null)).toBe(true);
+      expect(held[3]!.pixels.byteLength).toBe(PIXEL_STORE_MIN_BYTES + 12);
+      expect(held[3]!.pixels.every((b) => b === 0)).toBe(true);
+      expect(held[3]!.scratchBase).toBeGreaterThanOrEqual(held[3]!.pixels.byteLength);
+      expect(createPixelStore(PIXEL_STORE_MIN_BYTES)).toBeNull();
+      held[0]!.release();
+      held[0]!.release();
+      const again = createPixelStore(PIXEL_STORE_MIN_BYTES);
+      expect(again).not.toBeNull();
+      expect(createPixelStore(PIXEL_STORE_MIN_BYTES)).toBeNull();
+      held[0] = again!;
+    } finally {
+      for (const s of held) s.release();
+    }
+  });
+});
