@@ -23,8 +23,9 @@ replaced). Start QEMU (10 or later without KVM) with:
                         through @virtio-gpu/native
   --outputs N           scanouts of the device, 1 to 16 (default 1; match QEMU's max_outputs)
   --strip-bytes N       pixel bytes per display UPDATE message (default 98304)
-  --max-fps N           most display updates per output and second sent to QEMU (default 60;
-                        0: as fast as QEMU takes them); the guest itself is never throttled
+  --max-fps N           most display updates per output and second sent to QEMU (default 33,
+                        QEMU's own refresh rate; 0: as fast as QEMU takes them); the guest
+                        itself is never throttled
   --display-sync        every flush reaches QEMU's console with that moment's pixels: the guest
                         waits for the display (what QEMU's C backend does); implies --max-fps 0
   --verbose             log every vhost-user connection event, not only errors and connections

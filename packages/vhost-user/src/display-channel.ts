@@ -69,9 +69,9 @@ export class DisplayChannel {
     return this.writer.queuedBytes;
   }
 
-  /** Send a message that has no reply. */
-  send(bytes: Uint8Array, fds?: readonly number[]): void {
-    if (!this.isClosed) this.writer.send(bytes, fds);
+  /** Send a message that has no reply; `done` runs once the socket has taken all of it. */
+  send(bytes: Uint8Array, fds?: readonly number[], done?: () => void): void {
+    if (!this.isClosed) this.writer.send(bytes, fds, done);
   }
 
   /** GET_PROTOCOL_FEATURES; null when QEMU did not answer in time or the channel closed. */

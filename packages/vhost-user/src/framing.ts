@@ -125,6 +125,8 @@ interface Pending {
   data: Uint8Array;
   fds: readonly number[];
   sent: number;
+  /** Called once the socket has taken the whole message (the buffer may be reused then). */
+  done: (() => void) | undefined;
 }
 
 /**
@@ -152,10 +154,13 @@ export class MessageWriter {
     return this.bytes;
   }
 
-  /** Queue `data` (with `fds` on its first byte) and write what the socket takes now. */
-  send(data: Uint8Array, fds: readonly number[] = []): void {
+  /**
+   * Queue `data` (with `fds` on its first byte) and write what the socket takes now; `done` runs
+   * once the socket has taken all of it.
+   */
+  send(data: Uint8Array, fds: readonly number[] = [], done?: () => void): void {
     if (this.closed) return;
-    this.queue.push({ data, fds, sent: 0 });
+    this.queue.push({ data, fds, sent: 0, done });
     this.bytes += data.byteLength;
     if (!this.waiting) this.flush();
   }
@@ -194,7 +199,10 @@ export class MessageWriter {
       }
       p.sent += n;
       this.bytes -= n;
-      if (p.sent === p.data.byteLength) this.queue.shift();
+      if (p.sent === p.data.byteLength) {
+        this.queue.shift();
+        p.done?.();
+      }
     }
   }
 }

@@ -14,8 +14,8 @@
  * - Pixels are read when a strip is sent, not when the guest flushed, and damage accumulates
  *   while the socket is busy: QEMU always gets the newest content of every damaged area, never a
  *   backlog of frames it could not show. The last flush's pixels always reach QEMU.
- * - A scanout's updates start at most `maxFps` times a second (default 60; QEMU's own UIs
- *   refresh at 30 Hz): a guest flipping thousands of frames a second costs QEMU's main thread a
+ * - A scanout's updates start at most `maxFps` times a second (default 33, QEMU's own UIs'
+ *   refresh rate): a guest flipping thousands of frames a second costs QEMU's main thread a
  *   display's worth of copies, not one per guest frame. A flush after a quiet spell goes out at
  *   once.
  * - UPDATE is only valid after a SCANOUT (QEMU dereferences the surface unchecked), and QEMU
@@ -43,8 +43,14 @@ import {
 /** Default strip size: well under Linux's default 208 KiB socket buffer. */
 export const DEFAULT_STRIP_BYTES = 96 * 1024;
 
-/** Default cap on update rounds per scanout and second. */
-export const DEFAULT_MAX_FPS = 60;
+/**
+ * Default cap on update rounds per scanout and second: QEMU's own UIs redraw every 30 ms
+ * (GUI_REFRESH_INTERVAL_DEFAULT), so rounds beyond ~33 a second are never seen.
+ */
+export const DEFAULT_MAX_FPS = 33;
+
+/** Strip buffers kept for reuse (a frame goes out a socket buffer at a time, so few are in flight). */
+const STRIP_POOL = 4;
 
 const UPDATE_HEAD = VhostUserGpuHeader.SIZE + VhostUserGpuUpdate.SIZE;
 
@@ -116,6 +122,7 @@ export class QemuDisplay implements ScanoutSink {
   private readonly lastRound: number[];
   private paceTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly now: () => number;
+  private readonly pool: Uint8Array[] = [];
   readonly stats: DisplayStats = { flushes: 0, scanoutMessages: 0, updateMessages: 0, updateBytes: 0, coalescedFlushes: 0, cursorMessages: 0, refreshes: 0 };
 
   constructor(private readonly opts: QemuDisplayOptions) {
@@ -454,21 +461,31 @@ export class QemuDisplay implements ScanoutSink {
     return null;
   }
 
+  private recycle(buf: Uint8Array): void {
+    if (this.pool.length < STRIP_POOL) this.pool.push(buf);
+  }
+
   private sendStrip(ch: DisplayChannel, job: StripJob): void {
     const { rect } = job;
     const rowBytes = rect.width * 4;
     const rows = Math.min(rect.height - job.row, Math.max(1, Math.floor(this.stripBytes / rowBytes)));
     const y = rect.y + job.row;
-    const msg = new Uint8Array(UPDATE_HEAD + rowBytes * rows);
-    encodeUpdateHead(new DataView(msg.buffer), 0, VHOST_USER_GPU_UPDATE, job.scanoutId, rect.x, y, rect.width, rows);
+    const size = UPDATE_HEAD + rowBytes * rows;
+    // Reused buffers: a fresh (zeroed) 96 KiB per strip would cost a frame's worth of memset and GC.
+    let buf = this.pool.pop();
+    if (buf === undefined || buf.byteLength < size) buf = new Uint8Array(Math.max(size, UPDATE_HEAD + this.stripBytes));
+    const msg = buf.subarray(0, size);
+    encodeUpdateHead(new DataView(msg.buffer, msg.byteOffset, msg.byteLength), 0, VHOST_USER_GPU_UPDATE, job.scanoutId, rect.x, y, rect.width, rows);
     job.row += rows;
     if (job.row >= rect.height) this.job = null;
     if (!this.opts.readPixels(job.scanoutId, { x: rect.x, y, width: rect.width, height: rows }, msg.subarray(UPDATE_HEAD), rowBytes)) {
       // The scanout shows nothing readable (resource gone): drop the rest of this rect.
       this.job = null;
+      this.recycle(buf);
       return;
     }
-    ch.send(msg);
+    const done = buf;
+    ch.send(msg, undefined, () => this.recycle(done));
     this.stats.updateMessages++;
     this.stats.updateBytes += msg.byteLength;
   }
