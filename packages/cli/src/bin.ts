@@ -7,6 +7,7 @@
  */
 import { runDecode, type CliIo } from './decode.js';
 import { runDemo } from './demo.js';
+import { runServe } from './serve.js';
 import { runV86 } from './v86.js';
 
 /** A subcommand: the words after its name, the process's I/O; resolves to the exit code. */
@@ -16,8 +17,8 @@ export type Subcommand = (args: string[], io: CliIo) => Promise<number>;
 export const commands: Record<string, { run: Subcommand; summary: string }> = {
   decode: { run: runDecode, summary: 'decode one virtio-gpu command (hex, file or stdin) to JSON' },
   demo: { run: runDemo, summary: 'run the device in-process with a guest workload; live viewer or PNG frames' },
+  serve: { run: runServe, summary: 'be a QEMU guest\'s GPU: a vhost-user-gpu backend on a UNIX socket (--vhost-user SOCKET)' },
   v86: { run: runV86, summary: 'boot Linux in the v86 emulator with our device: serial console, PNG or live viewer' },
-  // serve: { run: runServe, summary: '...' }, (added by the serve work)
 };
 
 function usage(): string {

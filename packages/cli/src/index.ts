@@ -4,4 +4,5 @@
  */
 export { runDecode, parseHex, DECODE_USAGE, type CliIo } from './decode.js';
 export { runDemo, parseScanouts, DEMO_USAGE } from './demo.js';
+export { runServe, SERVE_USAGE } from './serve.js';
 export { RENDERER_NAMES, loadRenderer, type RendererChoice, type RendererName } from './renderer-choice.js';

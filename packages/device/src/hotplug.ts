@@ -7,11 +7,18 @@ import type { DeviceLimits } from './limits.js';
 import { type ScanoutConfig, scanoutFromConfig } from './scanouts.js';
 import type { DeviceState } from './state.js';
 
-/** Throws RangeError unless every config's size is a whole number within the limits (host configuration). */
+/**
+ * Throws RangeError unless every config's size is a whole number within the limits and an EDID
+ * override is 1 to 8 whole 128-byte blocks (host configuration).
+ */
 export function checkScanoutConfigs(limits: DeviceLimits, configs: readonly ScanoutConfig[]): void {
   for (const c of configs) {
     if (!Number.isInteger(c.width) || !Number.isInteger(c.height) || c.width < 0 || c.height < 0 || c.width > limits.maxDimension || c.height > limits.maxDimension) {
       throw new RangeError(`VirtioGpuDevice: scanout size ${c.width}x${c.height}`);
+    }
+    const e = c.edid;
+    if (e !== undefined && (!(e instanceof Uint8Array) || e.byteLength === 0 || e.byteLength > 1024 || e.byteLength % 128 !== 0)) {
+      throw new RangeError('VirtioGpuDevice: an EDID override is 1 to 8 blocks of 128 bytes');
     }
   }
 }
@@ -29,6 +36,7 @@ export function setScanouts(s: DeviceState, configs: readonly ScanoutConfig[]): 
     cur.x = next.x;
     cur.y = next.y;
     cur.name = next.name;
+    cur.edid = next.edid;
   }
   s.modesChanged();
 }
@@ -41,5 +49,6 @@ export function resizeScanout(s: DeviceState, scanoutId: number, width: number, 
   sc.width = width;
   sc.height = height;
   sc.enabled = true;
+  sc.edid = undefined; // an EDID override describes the old size
   s.modesChanged();
 }

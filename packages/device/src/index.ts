@@ -26,7 +26,7 @@ export { FenceTimelines, MAX_RINGS, timelineKey } from './fences.js';
 export { buildEdid, EDID_BLOCK_SIZE, EDID_MANUFACTURER, type EdidInfo } from './edid.js';
 export { DEFAULT_LIMITS, resolveLimits, type DeviceLimits } from './limits.js';
 export { RateLimitedLog, type LogLevel, type LogSink } from './log.js';
-export { PIXEL_FORMATS, bytesPerPixel, convertRowToRgba, type PixelLayout } from './pixel-formats.js';
+export { PIXEL_FORMATS, bytesPerPixel, convertRow, convertRowToRgba, type PixelLayout } from './pixel-formats.js';
 export {
   OK,
   errContextId,

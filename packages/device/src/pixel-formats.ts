@@ -292,3 +292,41 @@ function convertBytes(l: PixelLayout, src: Uint8Array, srcOffset: number, dst: U
     dst[d + 3] = a < 0 ? 255 : src[s + a];
   }
 }
+
+/**
+ * Convert `pixels` pixels from `src` (format `srcFormat`) at `srcOffset` into `dst` (format
+ * `dstFormat`) at `dstOffset`; the caller checked both ranges. Pixels are copied as they are when
+ * the colour bytes sit in the same places and the destination has no alpha (B8G8R8A8 or
+ * B8G8R8X8 into B8G8R8X8: its X byte is then whatever the source had); otherwise channels move
+ * and an alpha from an X source, or an X destination byte, is 255. False for an unknown format.
+ * (RGBA8 destinations have the faster {@link convertRectToRgba}.)
+ */
+export function convertRow(
+  srcFormat: number,
+  src: Uint8Array,
+  srcOffset: number,
+  dstFormat: number,
+  dst: Uint8Array,
+  dstOffset: number,
+  pixels: number,
+): boolean {
+  const s = PIXEL_FORMATS.get(srcFormat);
+  const d = PIXEL_FORMATS.get(dstFormat);
+  if (!s || !d) return false;
+  if (srcFormat === dstFormat || (s.r === d.r && s.g === d.g && s.b === d.b && d.a < 0)) {
+    dst.set(src.subarray(srcOffset, srcOffset + pixels * 4), dstOffset);
+    return true;
+  }
+  // The destination's fourth byte: its alpha, or the X byte (the one position r, g, b leave).
+  const fourth = d.a >= 0 ? d.a : 6 - d.r - d.g - d.b;
+  let si = srcOffset;
+  let di = dstOffset;
+  const end = dstOffset + pixels * 4;
+  for (; di < end; di += 4, si += 4) {
+    dst[di + d.r] = src[si + s.r];
+    dst[di + d.g] = src[si + s.g];
+    dst[di + d.b] = src[si + s.b];
+    dst[di + fourth] = d.a >= 0 && s.a >= 0 ? src[si + s.a] : 255;
+  }
+  return true;
+}

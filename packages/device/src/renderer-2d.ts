@@ -10,7 +10,7 @@ import {
   type Rect,
 } from '@virtio-gpu/protocol';
 import type { Backing } from './backing.js';
-import { bytesPerPixel, convertRectToRgba, convertRowToRgba } from './pixel-formats.js';
+import { bytesPerPixel, convertRectToRgba, convertRow, convertRowToRgba } from './pixel-formats.js';
 import { createPixelStore, type PixelStore } from './simd-swizzle.js';
 import type {
   BlobArgs,
@@ -160,14 +160,24 @@ export class Renderer2D implements Renderer {
   }
 
   /** @inheritDoc */
-  readback(resourceId: number, r: Rect, dst: Uint8Array, dstStrideBytes: number, layout?: ScanoutLayout): boolean {
+  readback(resourceId: number, r: Rect, dst: Uint8Array, dstStrideBytes: number, layout?: ScanoutLayout, dstFormat?: number): boolean {
     const e = this.entries.get(resourceId);
     if (!e) return false;
     if (r.width === 0 || r.height === 0) return true;
     if ((r.height - 1) * dstStrideBytes + r.width * 4 > dst.byteLength) return false;
+    if (dstFormat !== undefined && bytesPerPixel(dstFormat) === 0) return false;
     if (e.kind === '2d') {
       if (r.x + r.width > e.width || r.y + r.height > e.height) return false;
-      convertRectToRgba(e.format, e.pixels, r.y * e.strideBytes + r.x * 4, e.strideBytes, dst, 0, dstStrideBytes, r.width, r.height, e.store);
+      const start = r.y * e.strideBytes + r.x * 4;
+      if (dstFormat === undefined) {
+        convertRectToRgba(e.format, e.pixels, start, e.strideBytes, dst, 0, dstStrideBytes, r.width, r.height, e.store);
+        return true;
+      }
+      if (r.width === e.width && dstStrideBytes === e.strideBytes) {
+        // Whole rows, same stride: one run (a full-frame read for a display is one copy).
+        return convertRow(e.format, e.pixels, start, dstFormat, dst, 0, r.width * r.height);
+      }
+      for (let h = 0; h < r.height; h++) convertRow(e.format, e.pixels, start + h * e.strideBytes, dstFormat, dst, h * dstStrideBytes, r.width);
       return true;
     }
     if (!layout || !e.backing || bytesPerPixel(layout.format) === 0) return false;
@@ -177,7 +187,8 @@ export class Renderer2D implements Renderer {
     for (let h = 0; h < r.height; h++) {
       const src = layout.offsetBytes + (r.y + h) * layout.strideBytes + r.x * 4;
       if (src + rowBytes > e.size || !e.backing.copyOut(src, this.row, 0, rowBytes)) return false;
-      convertRowToRgba(layout.format, this.row, 0, dst, h * dstStrideBytes, r.width);
+      if (dstFormat === undefined) convertRowToRgba(layout.format, this.row, 0, dst, h * dstStrideBytes, r.width);
+      else convertRow(layout.format, this.row, 0, dstFormat, dst, h * dstStrideBytes, r.width);
     }
     return true;
   }

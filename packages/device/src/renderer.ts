@@ -160,10 +160,12 @@ export interface Renderer {
   transferFromHost3d(resourceId: number, t: Transfer3d): Result;
 
   /**
-   * Read `r` (resource coordinates, or blob coordinates under `layout`) as RGBA8 into `dst`, rows
-   * `dstStrideBytes` apart. False when the resource cannot be read (the caller checked bounds).
+   * Read `r` (resource coordinates, or blob coordinates under `layout`) into `dst`, rows
+   * `dstStrideBytes` apart: RGBA8, or the VIRTIO_GPU_FORMAT_* `dstFormat` when given (X channels
+   * written as 255). False when the resource cannot be read (the caller checked bounds) or the
+   * renderer cannot produce `dstFormat`.
    */
-  readback(resourceId: number, r: Rect, dst: Uint8Array, dstStrideBytes: number, layout?: ScanoutLayout): boolean;
+  readback(resourceId: number, r: Rect, dst: Uint8Array, dstStrideBytes: number, layout?: ScanoutLayout, dstFormat?: number): boolean;
 
   /** Map a blob for the host-visible region. */
   mapBlob(resourceId: number): Result<BlobMapping>;

@@ -19,6 +19,11 @@ export interface ScanoutConfig {
   y?: number;
   /** Monitor name in the EDID (13 characters). */
   name?: string;
+  /**
+   * EDID to answer GET_EDID with instead of the generated block: a display server's own (QEMU's,
+   * over the vhost-user-gpu display channel). 128-byte blocks, at most 1024 bytes.
+   */
+  edid?: Uint8Array;
 }
 
 /** What a scanout shows, as reported to the sink. */
@@ -60,6 +65,8 @@ export interface ScanoutState {
   x: number;
   y: number;
   name: string | undefined;
+  /** EDID override from the config (see ScanoutConfig.edid). */
+  edid: Uint8Array | undefined;
   /** Shown resource, 0 when disabled. */
   resourceId: number;
   /** Source rectangle in resource coordinates. */
@@ -77,6 +84,7 @@ export function scanoutFromConfig(c: ScanoutConfig | undefined): ScanoutState {
     x: c?.x ?? 0,
     y: c?.y ?? 0,
     name: c?.name,
+    edid: c?.edid,
     resourceId: 0,
     r: { x: 0, y: 0, width: 0, height: 0 },
     layout: null,

@@ -43,6 +43,6 @@ export function getEdid(s: DeviceState, cmd: CmdGetEdid): Outcome {
   if (!s.has(VIRTIO_GPU_F_EDID)) return errUnspec('GET_EDID without VIRTIO_GPU_F_EDID');
   const sc = s.scanouts[cmd.scanout];
   if (cmd.scanout >= s.scanouts.length || !sc) return errScanoutId(`GET_EDID: scanout ${cmd.scanout}`);
-  const edid = buildEdid({ width: sc.width || 1024, height: sc.height || 768, name: sc.name, serial: cmd.scanout });
+  const edid = sc.edid ?? buildEdid({ width: sc.width || 1024, height: sc.height || 768, name: sc.name, serial: cmd.scanout });
   return { type: VIRTIO_GPU_RESP_OK_EDID, size: edid.byteLength, edid };
 }
