@@ -1,14 +1,11 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../tsup.shared';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/node.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  platform: 'neutral',
-  external: ['v86'],
-  // node.ts uses import.meta.url; the CommonJS build needs tsup's shim for it.
-  shims: true,
-});
+export default defineConfig(
+  packageBuild({
+    entry: ['src/index.ts', 'src/node.ts'],
+    external: ['v86'],
+    // node.ts uses import.meta.url; the CommonJS build needs tsup's shim for it.
+    shims: true,
+  }),
+);
