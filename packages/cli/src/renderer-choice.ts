@@ -18,9 +18,12 @@ export interface RendererChoice {
   readonly sharedRam: boolean;
 }
 
-/** Load renderer `name`; a string is the error message for the user. */
-export async function loadRenderer(name: string): Promise<RendererChoice | string> {
-  if (name === 'ts') return { renderer: undefined, sharedRam: false };
+/**
+ * A factory of renderer `name` (undefined: the device's own TypeScript renderer); a string is the
+ * error message for the user. One renderer per device: `serve` builds a fresh one per connection.
+ */
+export async function loadRendererFactory(name: string): Promise<(() => Renderer) | undefined | string> {
+  if (name === 'ts') return undefined;
   if (name !== 'rutabaga') return `unknown renderer '${name}' (one of: ${RENDERER_NAMES.join(', ')})`;
   let native: typeof import('@virtio-gpu/native');
   try {
@@ -30,5 +33,12 @@ export async function loadRenderer(name: string): Promise<RendererChoice | strin
   }
   const status = native.nativeStatus();
   if (!status.available) return `--renderer rutabaga is not available on ${process.platform}-${process.arch}: ${status.reason}`;
-  return { renderer: new native.RutabagaRenderer(), sharedRam: true };
+  return () => new native.RutabagaRenderer();
+}
+
+/** Load renderer `name`; a string is the error message for the user. */
+export async function loadRenderer(name: string): Promise<RendererChoice | string> {
+  const factory = await loadRendererFactory(name);
+  if (typeof factory === 'string') return factory;
+  return factory ? { renderer: factory(), sharedRam: true } : { renderer: undefined, sharedRam: false };
 }

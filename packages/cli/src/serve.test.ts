@@ -48,7 +48,7 @@ describe('virtio-gpu serve', () => {
   it('an unknown renderer -> exit 2 naming the choices', async () => {
     const t = io();
     expect(await runServe(['--vhost-user', '/tmp/x.sock', '--renderer', 'virgl'], t.io)).toBe(2);
-    expect(t.err.join('')).toMatch(/unknown renderer "virgl" \(one of: ts, rutabaga\)/);
+    expect(t.err.join('')).toMatch(/unknown renderer 'virgl' \(one of: ts, rutabaga\)/);
   });
 
   const native = nativeStatus().fdPlumbing;

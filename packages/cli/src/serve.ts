@@ -5,9 +5,8 @@
  * One QEMU at a time; when it quits the next connection is served. SIGINT/SIGTERM end it cleanly.
  */
 import { parseArgs } from 'node:util';
-import type { Renderer } from '@virtio-gpu/device';
 import type { CliIo } from './decode.js';
-import { RENDERER_NAMES } from './renderer-choice.js';
+import { loadRendererFactory } from './renderer-choice.js';
 
 export const SERVE_USAGE = `usage: virtio-gpu serve --vhost-user SOCKET [options]
 
@@ -31,25 +30,6 @@ replaced). Start QEMU (10 or later without KVM) with:
   --verbose             log every vhost-user connection event, not only errors and connections
   -h, --help            this text
 `;
-
-/**
- * The renderer factory for `--renderer` (one renderer per connection: each QEMU gets a fresh
- * device); a string explains why it cannot be had. The guest RAM rutabaga reads is QEMU's memfd
- * mapped by the native crate, which it accepts as backing.
- */
-async function rendererFactory(name: string): Promise<(() => Renderer) | undefined | string> {
-  if (name === 'ts') return undefined;
-  if (name !== 'rutabaga') return `unknown renderer "${name}" (one of: ${RENDERER_NAMES.join(', ')})`;
-  let native: typeof import('@virtio-gpu/native');
-  try {
-    native = await import('@virtio-gpu/native');
-  } catch (e) {
-    return `--renderer rutabaga needs @virtio-gpu/native, which did not load: ${(e as Error).message}`;
-  }
-  const status = native.nativeStatus();
-  if (!status.available) return `--renderer rutabaga is not available on ${process.platform}-${process.arch}: ${status.reason}`;
-  return () => new native.RutabagaRenderer();
-}
 
 /** `virtio-gpu serve`. Resolves with the exit code once stopped by a signal. */
 export async function runServe(args: string[], io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
@@ -86,7 +66,7 @@ export async function runServe(args: string[], io: CliIo, signals: NodeJS.EventE
     io.stderr(`virtio-gpu serve: ${path ? 'bad option value' : '--vhost-user SOCKET is required'}\n\n${SERVE_USAGE}`);
     return 1;
   }
-  const factory = await rendererFactory(values.renderer ?? 'ts');
+  const factory = await loadRendererFactory(values.renderer ?? 'ts');
   if (typeof factory === 'string') {
     io.stderr(`virtio-gpu serve: ${factory}\n`);
     return 2;
