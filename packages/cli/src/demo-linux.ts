@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { servePage } from '@virtio-gpu/v86/node';
+import { parseCommandLine, untilStopped } from './command-line.js';
 import type { CliIo } from './decode.js';
 
 export const DEMO_LINUX_USAGE = `usage: virtio-gpu demo --linux [options]
@@ -22,28 +22,20 @@ Add ?mode=test to the URL for the test pattern instead of the shell.
 
 /** `virtio-gpu demo --linux`: serves the v86 page and prints its URL. */
 export async function runDemoLinux(args: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        kernel: { type: 'string' },
-        initrd: { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        timeout: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    io.stderr(`virtio-gpu demo --linux: ${(e as Error).message}\n\n${DEMO_LINUX_USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    io.stdout(DEMO_LINUX_USAGE);
-    return 0;
-  }
+  const values = parseCommandLine(
+    'demo --linux',
+    DEMO_LINUX_USAGE,
+    {
+      kernel: { type: 'string' },
+      initrd: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      timeout: { type: 'string' },
+    },
+    args,
+    io,
+  );
+  if (typeof values === 'number') return values;
   const kernel = values.kernel ?? join('.cache', 'guest-v86', 'bzImage');
   const initrd = values.initrd ?? join('.cache', 'guest-v86', 'initrd.cpio.gz');
   const port = Number(values.port ?? 0);
@@ -69,15 +61,7 @@ export async function runDemoLinux(args: string[], io: CliIo): Promise<number> {
   }
   io.stdout(`virtio-gpu demo --linux: open ${server.url}\n`);
   io.stdout('Press Ctrl+C to stop.\n');
-  await new Promise<void>((resolve) => {
-    const timer = Number.isFinite(timeout) ? setTimeout(resolve, timeout * 1000) : null;
-    const stop = () => {
-      if (timer) clearTimeout(timer);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await untilStopped(timeout);
   await server.close();
   return 0;
 }

@@ -1,10 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createInProcessGpu } from '@virtio-gpu/device';
 import { Display } from '@virtio-gpu/display';
 import { startViewer, writePng } from '@virtio-gpu/display/node';
 import { DemoWorkload } from '@virtio-gpu/guest';
+import { onStopSignal, parseCommandLine } from './command-line.js';
 import type { CliIo } from './decode.js';
 import { loadRenderer } from './renderer-choice.js';
 import { runDemoLinux } from './demo-linux.js';
@@ -43,30 +43,22 @@ export function parseScanouts(text: string): Array<{ width: number; height: numb
 /** `virtio-gpu demo`: serves the live viewer, or writes PNG frames with --png. */
 export async function runDemo(args: string[], io: CliIo): Promise<number> {
   if (args.includes('--linux')) return runDemoLinux(args.filter((a) => a !== '--linux'), io);
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        png: { type: 'string' },
-        frames: { type: 'string' },
-        fps: { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        scanouts: { type: 'string' },
-        renderer: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    io.stderr(`virtio-gpu demo: ${(e as Error).message}\n\n${DEMO_USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    io.stdout(DEMO_USAGE);
-    return 0;
-  }
+  const values = parseCommandLine(
+    'demo',
+    DEMO_USAGE,
+    {
+      png: { type: 'string' },
+      frames: { type: 'string' },
+      fps: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      scanouts: { type: 'string' },
+      renderer: { type: 'string' },
+    },
+    args,
+    io,
+  );
+  if (typeof values === 'number') return values;
   const scanouts = parseScanouts(values.scanouts ?? '800x600,640x480');
   const frames = values.frames === undefined ? (values.png ? 60 : Infinity) : Number(values.frames);
   const fps = Number(values.fps ?? 30);
@@ -109,11 +101,9 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
   io.stdout(`virtio-gpu demo: viewer at ${viewer.url}\n`);
   io.stdout('Press Ctrl+C to stop.\n');
   let stopped = false;
-  const stop = () => {
+  const offStop = onStopSignal(() => {
     stopped = true;
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  });
   const start = performance.now();
   let lastReport = start;
   let n = 0;
@@ -129,8 +119,7 @@ export async function runDemo(args: string[], io: CliIo): Promise<number> {
     }
     if (due > now) await new Promise((r) => setTimeout(r, due - now));
   }
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
+  offStop();
   await viewer.close();
   await demo.teardown();
   io.stdout(`virtio-gpu demo: stopped after ${n} frames\n`);

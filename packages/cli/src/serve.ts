@@ -4,7 +4,7 @@
  * shared memfd: `-object memory-backend-memfd,id=mem,size=...,share=on -machine memory-backend=mem`).
  * One QEMU at a time; when it quits the next connection is served. SIGINT/SIGTERM end it cleanly.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine, untilStopped } from './command-line.js';
 import type { CliIo } from './decode.js';
 import { loadRendererFactory } from './renderer-choice.js';
 
@@ -33,30 +33,22 @@ replaced). Start QEMU (10 or later without KVM) with:
 
 /** `virtio-gpu serve`. Resolves with the exit code once stopped by a signal. */
 export async function runServe(args: string[], io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        'vhost-user': { type: 'string' },
-        renderer: { type: 'string' },
-        outputs: { type: 'string' },
-        'strip-bytes': { type: 'string' },
-        'max-fps': { type: 'string' },
-        'display-sync': { type: 'boolean' },
-        verbose: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    io.stderr(`virtio-gpu serve: ${(e as Error).message}\n\n${SERVE_USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    io.stdout(SERVE_USAGE);
-    return 0;
-  }
+  const values = parseCommandLine(
+    'serve',
+    SERVE_USAGE,
+    {
+      'vhost-user': { type: 'string' },
+      renderer: { type: 'string' },
+      outputs: { type: 'string' },
+      'strip-bytes': { type: 'string' },
+      'max-fps': { type: 'string' },
+      'display-sync': { type: 'boolean' },
+      verbose: { type: 'boolean' },
+    },
+    args,
+    io,
+  );
+  if (typeof values === 'number') return values;
   const path = values['vhost-user'];
   const outputs = Number(values.outputs ?? 1);
   const stripBytes = values['strip-bytes'] === undefined ? undefined : Number(values['strip-bytes']);
@@ -95,17 +87,7 @@ export async function runServe(args: string[], io: CliIo, signals: NodeJS.EventE
     return 1;
   }
   io.stdout(`virtio-gpu serve: vhost-user-gpu backend on ${path} (renderer ${values.renderer ?? 'ts'}, ${outputs} output${outputs > 1 ? 's' : ''})\n`);
-  const signal = await new Promise<string>((resolve) => {
-    const onInt = () => done('SIGINT');
-    const onTerm = () => done('SIGTERM');
-    const done = (s: string) => {
-      signals.off('SIGINT', onInt);
-      signals.off('SIGTERM', onTerm);
-      resolve(s);
-    };
-    signals.on('SIGINT', onInt);
-    signals.on('SIGTERM', onTerm);
-  });
+  const signal = await untilStopped(Infinity, signals);
   try {
     server.close();
   } catch (e) {

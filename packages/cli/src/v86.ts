@@ -1,9 +1,9 @@
 import { access, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { Display } from '@virtio-gpu/display';
 import { startViewer } from '@virtio-gpu/display/node';
 import type { V86VirtioGpu } from '@virtio-gpu/v86';
 import { bootLinux } from '@virtio-gpu/v86/node';
+import { parseCommandLine, untilStopped } from './command-line.js';
 import type { CliIo } from './decode.js';
 
 export const V86_USAGE = `usage: virtio-gpu v86 --kernel FILE --initrd FILE [options]
@@ -45,32 +45,24 @@ async function settle(display: Display, quietMs: number, maxMs: number): Promise
 
 /** `virtio-gpu v86`: see {@link V86_USAGE}. */
 export async function runV86(args: string[], io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        kernel: { type: 'string' },
-        initrd: { type: 'string' },
-        append: { type: 'string' },
-        memory: { type: 'string' },
-        until: { type: 'string' },
-        png: { type: 'string' },
-        timeout: { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    io.stderr(`virtio-gpu v86: ${(e as Error).message}\n\n${V86_USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    io.stdout(V86_USAGE);
-    return 0;
-  }
+  const values = parseCommandLine(
+    'v86',
+    V86_USAGE,
+    {
+      kernel: { type: 'string' },
+      initrd: { type: 'string' },
+      append: { type: 'string' },
+      memory: { type: 'string' },
+      until: { type: 'string' },
+      png: { type: 'string' },
+      timeout: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+    },
+    args,
+    io,
+  );
+  if (typeof values === 'number') return values;
   const memory = Number(values.memory ?? 128);
   const timeout = Number(values.timeout ?? 300);
   const port = Number(values.port ?? 0);
@@ -138,15 +130,7 @@ export async function runV86(args: string[], io: CliIo): Promise<number> {
     io.stdout(`virtio-gpu v86: viewer at ${viewer.url}\n`);
     const onInput = (chunk: Buffer | string) => guest.emulator.serial0_send(chunk.toString());
     process.stdin.on('data', onInput);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeout * 1000);
-      const stop = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    await untilStopped(timeout);
     process.stdin.off('data', onInput);
     process.stdin.pause();
     await viewer.close();
