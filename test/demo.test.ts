@@ -13,7 +13,7 @@ import { createInProcessGpu, type InProcessGpuOptions } from '@virtio-gpu/device
 import { Display } from '@virtio-gpu/display';
 import { DemoWorkload } from '@virtio-gpu/guest';
 import { PNG } from 'pngjs';
-import { runDemo } from 'virtio-gpu';
+import { recordingIo, runDemo } from 'virtio-gpu';
 import { WebSocket } from 'ws';
 import { afterAll, describe, expect, test } from 'vitest';
 
@@ -35,11 +35,6 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, io: { stdin: async () => new Uint8Array(0), stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s) } };
-}
 
 /** The guest's 0xAARRGGBB framebuffer as opaque RGBA8. */
 function guestRgba(px: Uint32Array): Buffer {
@@ -58,7 +53,7 @@ describe('virtio-gpu demo --png', () => {
   test('two runs write byte-identical frames, one PNG per frame and scanout', async () => {
     const [a, b] = [await tempDir(), await tempDir()];
     for (const d of [a, b]) {
-      const t = io();
+      const t = recordingIo();
       expect(await runDemo(['--png', d, '--frames', '5', '--scanouts', '320x240,256x192'], t.io)).toBe(0);
       expect(JSON.parse(t.out.join(''))).toMatchObject({ frames: 5, dir: d });
     }
@@ -73,7 +68,7 @@ describe('virtio-gpu demo --png', () => {
 
   test('a frame PNG shows the guest framebuffer, with the cursor drawn at the guest cursor position', async () => {
     const d = await tempDir();
-    expect(await runDemo(['--png', d, '--frames', '3', '--scanouts', '320x240'], io().io)).toBe(0);
+    expect(await runDemo(['--png', d, '--frames', '3', '--scanouts', '320x240'], recordingIo().io)).toBe(0);
     const png = PNG.sync.read(await readFile(join(d, 'frame-000002-s0.png')));
     // Replay the same workload in-process: the guest's own pixels are the reference.
     const gpu = displayedGpu({ scanouts: [{ width: 320, height: 240 }] });
@@ -100,7 +95,7 @@ describe('virtio-gpu demo --png', () => {
 
   test('bad option values exit 1 with the usage text', async () => {
     for (const args of [['--frames', '0'], ['--scanouts', '10x10'], ['--fps', 'x'], ['--bogus']]) {
-      const t = io();
+      const t = recordingIo();
       expect(await runDemo(args, t.io), args.join(' ')).toBe(1);
       expect(t.err.join('')).toContain('usage: virtio-gpu demo');
     }

@@ -5,7 +5,8 @@
  * To add a subcommand (`demo`, `serve`, ...), write `runX(args, io): Promise<number>` in its own
  * module and add it to `commands` below; usage text and dispatch pick it up from there.
  */
-import { runDecode, type CliIo } from './decode.js';
+import type { CliIo } from './cli-io.js';
+import { runDecode } from './decode.js';
 import { runDemo } from './demo.js';
 import { runServe } from './serve.js';
 import { runV86 } from './v86.js';

@@ -1,29 +1,25 @@
 import { EventEmitter } from 'node:events';
+import { recordingIo } from './cli-io.js';
 import { describe, expect, it } from 'vitest';
 import { onStopSignal, parseCommandLine, untilStopped } from './command-line.js';
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, io: { stdin: async () => new Uint8Array(0), stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s) } };
-}
 const OPTIONS = { size: { type: 'string' }, fast: { type: 'boolean' } } as const;
 
 describe('parseCommandLine', () => {
   it('returns the values of known options', () => {
-    const t = io();
+    const t = recordingIo();
     expect(parseCommandLine('x', 'USAGE', OPTIONS, ['--size', '3', '--fast'], t.io)).toEqual({ size: '3', fast: true });
     expect(t.out.concat(t.err)).toEqual([]);
   });
 
   it('an unknown option -> exit 1, the complaint and the usage on stderr', () => {
-    const t = io();
+    const t = recordingIo();
     expect(parseCommandLine('x', 'USAGE', OPTIONS, ['--nope'], t.io)).toBe(1);
     expect(t.err.join('')).toMatch(/^virtio-gpu x: .*--nope[^]*\n\nUSAGE$/);
   });
 
   it.each([['--help'], ['-h']])('%s -> exit 0, the usage on stdout', (flag) => {
-    const t = io();
+    const t = recordingIo();
     expect(parseCommandLine('x', 'USAGE', OPTIONS, [flag], t.io)).toBe(0);
     expect(t.out).toEqual(['USAGE']);
   });

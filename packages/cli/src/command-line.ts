@@ -3,7 +3,7 @@
  * wording of a refusal, `--help`, and stopping on SIGINT/SIGTERM without leaving listeners behind.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { CliIo } from './decode.js';
+import type { CliIo } from './cli-io.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O & { help: { type: 'boolean'; short: 'h' } }; strict: true }>>['values'];

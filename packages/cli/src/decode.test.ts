@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseHex, runDecode, type CliIo } from './decode.js';
+import type { CliIo } from './cli-io.js';
+import { parseHex, runDecode } from './decode.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SAMPLE = join(here, '..', 'samples', 'resource-create-2d.bin');

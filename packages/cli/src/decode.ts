@@ -9,16 +9,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { commandToJson, decodeCommand } from '@virtio-gpu/protocol';
+import type { CliIo } from './cli-io.js';
 
-/** What a subcommand may touch, so tests can run it without a process. */
-export interface CliIo {
-  /** All of stdin. */
-  stdin: () => Promise<Uint8Array>;
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  /** Reads a file; defaults to node:fs. */
-  readFile?: (path: string) => Promise<Uint8Array>;
-}
 
 /** Usage text of `virtio-gpu decode`. */
 export const DECODE_USAGE = `usage: virtio-gpu decode [--hex HEX | --file PATH | PATH | -]

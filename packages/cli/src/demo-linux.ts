@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { servePage } from '@virtio-gpu/v86/node';
 import { parseCommandLine, untilStopped } from './command-line.js';
-import type { CliIo } from './decode.js';
+import type { CliIo } from './cli-io.js';
 
 export const DEMO_LINUX_USAGE = `usage: virtio-gpu demo --linux [options]
 

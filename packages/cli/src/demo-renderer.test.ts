@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nativeStatus } from '@virtio-gpu/native';
+import { recordingIo } from './cli-io.js';
 import { afterAll, describe, expect, test } from 'vitest';
 import { runDemo } from './demo.js';
 import { loadRenderer } from './renderer-choice.js';
@@ -11,11 +12,6 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, io: { stdin: async () => new Uint8Array(0), stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s) } };
-}
 
 const native = nativeStatus();
 // In CI the binary is built (.ci/run); elsewhere a machine without one skips, and says why.
@@ -28,7 +24,7 @@ describe('virtio-gpu demo --renderer', () => {
     for (const renderer of ['ts', 'rutabaga']) {
       const d = await mkdtemp(join(tmpdir(), `vgpu-demo-${renderer}-`));
       dirs.push(d);
-      const t = io();
+      const t = recordingIo();
       expect(await runDemo(['--png', d, '--frames', '4', '--scanouts', '320x240,256x192', '--renderer', renderer], t.io), t.err.join('')).toBe(0);
       out[renderer] = d;
     }
@@ -42,7 +38,7 @@ describe('virtio-gpu demo --renderer', () => {
   });
 
   test('an unknown renderer is refused with the list of names', async () => {
-    const t = io();
+    const t = recordingIo();
     expect(await runDemo(['--png', '/nonexistent', '--renderer', 'virgl'], t.io)).toBe(1);
     expect(t.err.join('')).toMatch(/unknown renderer 'virgl' \(one of: ts, rutabaga\)/);
   });

@@ -5,7 +5,7 @@ import { Display } from '@virtio-gpu/display';
 import { startViewer, writePng } from '@virtio-gpu/display/node';
 import { DemoWorkload } from '@virtio-gpu/guest';
 import { onStopSignal, parseCommandLine } from './command-line.js';
-import type { CliIo } from './decode.js';
+import type { CliIo } from './cli-io.js';
 import { loadRenderer } from './renderer-choice.js';
 import { runDemoLinux } from './demo-linux.js';
 

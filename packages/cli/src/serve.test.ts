@@ -4,15 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nativeStatus } from '@virtio-gpu/native';
 import { afterEach, describe, expect, it } from 'vitest';
+import { recordingIo } from './cli-io.js';
 import { SERVE_USAGE, runServe } from './serve.js';
 
 const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, io: { stdin: async () => new Uint8Array(0), stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s) } };
-}
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -26,7 +22,7 @@ function dir(): string {
 
 describe('virtio-gpu serve', () => {
   it('--help prints the usage, with the QEMU command line', async () => {
-    const t = io();
+    const t = recordingIo();
     expect(await runServe(['--help'], t.io)).toBe(0);
     expect(t.out.join('')).toBe(SERVE_USAGE);
     expect(SERVE_USAGE).toMatch(/vhost-user-gpu-pci,chardev=gpu/);
@@ -40,13 +36,13 @@ describe('virtio-gpu serve', () => {
     [['--vhost-user', '/tmp/x.sock', '--strip-bytes', '100'], /bad option value/],
     [['--vhost-user', '/tmp/x.sock', '--frobnicate'], /Unknown option/],
   ])('%j -> exit 1 with a message', async (args, why) => {
-    const t = io();
+    const t = recordingIo();
     expect(await runServe(args as string[], t.io)).toBe(1);
     expect(t.err.join('')).toMatch(why);
   });
 
   it('an unknown renderer -> exit 2 naming the choices', async () => {
-    const t = io();
+    const t = recordingIo();
     expect(await runServe(['--vhost-user', '/tmp/x.sock', '--renderer', 'virgl'], t.io)).toBe(2);
     expect(t.err.join('')).toMatch(/unknown renderer 'virgl' \(one of: ts, rutabaga\)/);
   });
@@ -58,7 +54,7 @@ describe('virtio-gpu serve', () => {
   withNative('refuses to replace a file that is not a socket', async () => {
     const path = join(dir(), 'not-a-socket');
     writeFileSync(path, 'x');
-    const t = io();
+    const t = recordingIo();
     expect(await runServe(['--vhost-user', path], t.io)).toBe(1);
     expect(t.err.join('')).toMatch(/cannot listen on/);
     expect(existsSync(path)).toBe(true);
@@ -67,7 +63,7 @@ describe('virtio-gpu serve', () => {
   withNative('listens, then SIGTERM stops it cleanly and removes the socket', async () => {
     const path = join(dir(), 'gpu.sock');
     const signals = new EventEmitter();
-    const t = io();
+    const t = recordingIo();
     const done = runServe(['--vhost-user', path, '--outputs', '2'], t.io, signals);
     for (let i = 0; i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20));
     expect(existsSync(path)).toBe(true);

@@ -5,7 +5,7 @@
  * One QEMU at a time; when it quits the next connection is served. SIGINT/SIGTERM end it cleanly.
  */
 import { parseCommandLine, untilStopped } from './command-line.js';
-import type { CliIo } from './decode.js';
+import type { CliIo } from './cli-io.js';
 import { loadRendererFactory } from './renderer-choice.js';
 
 export const SERVE_USAGE = `usage: virtio-gpu serve --vhost-user SOCKET [options]

@@ -4,7 +4,7 @@ import { startViewer } from '@virtio-gpu/display/node';
 import type { V86VirtioGpu } from '@virtio-gpu/v86';
 import { bootLinux } from '@virtio-gpu/v86/node';
 import { parseCommandLine, untilStopped } from './command-line.js';
-import type { CliIo } from './decode.js';
+import type { CliIo } from './cli-io.js';
 
 export const V86_USAGE = `usage: virtio-gpu v86 --kernel FILE --initrd FILE [options]
 
