@@ -13,8 +13,11 @@ const BATCH = 256;
 const SIZE = 512; // 2 descriptors per chain
 const REQ = 24;
 
-function splitFixture() {
-  const layout = splitLayout(SIZE, 0x1000, BATCH * 2 * REQ);
+/**
+ * Guest memory for `layout` with BATCH request/response descriptor pairs at the table's start
+ * (addresses and lengths, the request bytes filled); `ringSpecific` adds each pair's flags/ids.
+ */
+function requestPairs(layout: { end: number; descAddr: number; dataAddr: number }, ringSpecific: (dv: DataView, d0: number, i: number) => void) {
   const bytes = new Uint8Array(layout.end);
   const dv = new DataView(bytes.buffer);
   for (let i = 0; i < BATCH; i++) {
@@ -22,13 +25,21 @@ function splitFixture() {
     const d0 = layout.descAddr + 32 * i;
     dv.setUint32(d0, data, true);
     dv.setUint32(d0 + 8, REQ, true);
-    dv.setUint16(d0 + 12, VIRTQ_DESC_F_NEXT, true);
-    dv.setUint16(d0 + 14, 2 * i + 1, true);
     dv.setUint32(d0 + 16, data + REQ, true);
     dv.setUint32(d0 + 24, REQ, true);
-    dv.setUint16(d0 + 28, VIRTQ_DESC_F_WRITE, true);
+    ringSpecific(dv, d0, i);
     bytes.fill(i & 0xff, data, data + REQ);
   }
+  return { bytes, dv };
+}
+
+function splitFixture() {
+  const layout = splitLayout(SIZE, 0x1000, BATCH * 2 * REQ);
+  const { bytes, dv } = requestPairs(layout, (dv, d0, i) => {
+    dv.setUint16(d0 + 12, VIRTQ_DESC_F_NEXT, true);
+    dv.setUint16(d0 + 14, 2 * i + 1, true);
+    dv.setUint16(d0 + 28, VIRTQ_DESC_F_WRITE, true);
+  });
   for (let j = 0; j < SIZE; j++) dv.setUint16(layout.availAddr + 4 + 2 * j, 2 * (j % BATCH), true);
   const mem = new ArrayGuestMemory([{ gpa: 0, bytes }]);
   const q = new SplitQueue(mem, { ...layout, eventIdx: true });
@@ -44,17 +55,9 @@ function splitFixture() {
 
 function packedFixture() {
   const layout = packedLayout(SIZE, 0x1000, BATCH * 2 * REQ);
-  const bytes = new Uint8Array(layout.end);
-  const dv = new DataView(bytes.buffer);
-  for (let i = 0; i < BATCH; i++) {
-    const data = layout.dataAddr + i * 2 * REQ;
-    const d0 = layout.descAddr + 32 * i;
-    dv.setUint32(d0, data, true);
-    dv.setUint32(d0 + 8, REQ, true);
-    dv.setUint32(d0 + 16, data + REQ, true);
-    dv.setUint32(d0 + 24, REQ, true);
+  const { bytes, dv } = requestPairs(layout, (dv, d0, i) => {
     dv.setUint16(d0 + 28, i, true); // buffer id in the last descriptor
-  }
+  });
   const flags = new Uint16Array(bytes.buffer, layout.descAddr, SIZE * 8);
   const mem = new ArrayGuestMemory([{ gpa: 0, bytes }]);
   const q = new PackedQueue(mem, { ...layout, eventIdx: false });

@@ -109,17 +109,7 @@ export class PackedQueue extends QueueCore implements Virtqueue<DescriptorChain>
     this.usedWrap = used.wrap;
   }
 
-  /** See {@link Virtqueue.pop}. Never throws. */
-  pop(): DescriptorChain | null {
-    if (this.brokenErr !== null) return null;
-    try {
-      return this.popChain();
-    } catch (e) {
-      return this.fail('internal', `pop: ${String(e)}`);
-    }
-  }
-
-  private popChain(): DescriptorChain | null {
+  protected popChain(): DescriptorChain | null {
     const ring = this.ring;
     const size = this.size;
     let pos = this.nextAvail;

@@ -20,7 +20,6 @@ export function where(index: number, indirect: boolean): string {
   return indirect ? `indirect descriptor ${index}` : `descriptor ${index}`;
 }
 
-/** Common base of {@link SplitQueue} and {@link PackedQueue}; not exported from the package. */
 /** A ring part a transport configured: name (for the message), guest address, alignment, bytes. */
 export type RingArea = [name: string, gpa: number, align: number, length: number];
 
@@ -52,6 +51,7 @@ export function checkIndirectBound(cfg: QueueShape, max: number): string | null 
   return null;
 }
 
+/** Common base of {@link SplitQueue} and {@link PackedQueue}; not exported from the package. */
 export abstract class QueueCore {
   /** The guest memory the rings and buffers live in. */
   readonly mem: GuestMemory;
@@ -82,6 +82,19 @@ export abstract class QueueCore {
   get broken(): QueueError | null {
     return this.brokenErr;
   }
+
+  /** See {@link Virtqueue.pop}. Never throws: a host bug in a walk breaks the queue instead. */
+  pop(): DescriptorChain | null {
+    if (this.brokenErr !== null) return null;
+    try {
+      return this.popChain();
+    } catch (e) {
+      return this.fail('internal', `pop: ${String(e)}`);
+    }
+  }
+
+  /** The next available chain, walked and validated, or null (none, or the queue broke). */
+  protected abstract popChain(): DescriptorChain | null;
 
   /** Marks the queue broken and returns null so callers can `return this.fail(...)`. */
   protected fail(kind: QueueErrorKind, message: string): null {

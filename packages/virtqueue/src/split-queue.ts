@@ -136,17 +136,7 @@ export class SplitQueue extends QueueCore implements Virtqueue<DescriptorChain> 
     }
   }
 
-  /** See {@link Virtqueue.pop}. Never throws. */
-  pop(): DescriptorChain | null {
-    if (this.brokenErr !== null) return null;
-    try {
-      return this.popChain();
-    } catch (e) {
-      return this.fail('internal', `pop: ${String(e)}`);
-    }
-  }
-
-  private popChain(): DescriptorChain | null {
+  protected popChain(): DescriptorChain | null {
     // Acquire: ring entries and descriptors are read after the idx that published them (§2.7.13).
     const availIdx = this.avail.loadU16(VirtqAvail.idx);
     const pending = (availIdx - this.lastAvail) & 0xffff;
