@@ -92,13 +92,19 @@ describe('snapshot / restore through the real queues', () => {
     expect(run.g.queues[0].broken).toBeNull();
   });
 
-  it('continued frames after restore -> Display surfaces byte for byte equal to the uninterrupted run', async () => {
+  /** The uninterrupted reference, and the migrated run retired and finished to the same frame. */
+  async function continuedAfterRestore() {
     const ref = await uninterrupted();
     const { run, held, r2 } = await migrated();
     r2.mode = { kind: 'microtask' };
     r2.retireNow(r2.pendingFences[0]!);
     await held;
     await finish(run, BEFORE + 1);
+    return { ref, run };
+  }
+
+  it('continued frames after restore -> Display surfaces byte for byte equal to the uninterrupted run', async () => {
+    const { ref, run } = await continuedAfterRestore();
     for (const id of [0, 1]) {
       const a = ref.g.display.surface(id)!;
       const b = run.g.display.surface(id)!;
@@ -108,12 +114,7 @@ describe('snapshot / restore through the real queues', () => {
   });
 
   it('continued frames after restore -> the Display cursor (image, hot spot, position) equals the uninterrupted run', async () => {
-    const ref = await uninterrupted();
-    const { run, held, r2 } = await migrated();
-    r2.mode = { kind: 'microtask' };
-    r2.retireNow(r2.pendingFences[0]!);
-    await held;
-    await finish(run, BEFORE + 1);
+    const { ref, run } = await continuedAfterRestore();
     expect(run.g.display.cursor).toEqual(ref.g.display.cursor);
     expect(Buffer.from(run.g.display.composite(0)!.data).equals(Buffer.from(ref.g.display.composite(0)!.data))).toBe(true);
   });
