@@ -17,20 +17,8 @@ export function timeOps(f, { n = 1, samples = 9, warmupMs = 200 } = {}) {
   return { best: per[0], median: per[per.length >> 1] };
 }
 
-/** Percentile (0..100) of an ascending array. */
-export function pct(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-/** Print an aligned table; the first row is the header. */
-export function table(title, rows) {
-  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  console.log(`\n${title}`);
-  rows.forEach((r, i) => {
-    console.log(r.map((x, c) => (c === 0 ? String(x).padEnd(w[c]) : String(x).padStart(w[c]))).join('  '));
-    if (i === 0) console.log(w.map((n) => '-'.repeat(n)).join('  '));
-  });
-}
+// The workspace's one percentile and table printer (the device benches' harness).
+export { percentile as pct, printTable as table } from '../../../packages/device/bench/harness.mjs';
 
 /** ns -> "12.3 µs" / "1.23 ms". */
 export function fmtNs(ns) {
