@@ -1,5 +1,5 @@
 import { VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM } from '@virtio-gpu/protocol';
-import { noise } from '../test/noise.js';
+import { expectSameBytes, noise } from '../test/noise.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PIXEL_FORMATS, setSimdConversion } from './pixel-formats.js';
 import { Renderer2D } from './renderer-2d.js';
@@ -51,11 +51,11 @@ describe('Renderer2D readback of a scanout-sized image (its pixels in a wasm Pix
         const renderer = rendererWith(format, width, height, bytes);
         const got = new Uint8Array(r.width * r.height * 4);
         expect(renderer.readback(1, r, got, r.width * 4)).toBe(true);
-        expect(got).toEqual(referenceRgba(format, bytes, width, r));
+        expectSameBytes(got, referenceRgba(format, bytes, width, r), 'readback');
         setSimdConversion(false);
         const js = new Uint8Array(got.length);
         expect(renderer.readback(1, r, js, r.width * 4)).toBe(true);
-        expect(js).toEqual(got);
+        expectSameBytes(js, got, 'JavaScript kernel');
       });
     }
   }
@@ -65,7 +65,7 @@ describe('Renderer2D readback of a scanout-sized image (its pixels in a wasm Pix
     const renderer = rendererWith(VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, width, height, bytes);
     const snap = renderer.snapshot();
     expect(snap.resources[0]).toMatchObject({ id: 1, kind: '2d' });
-    expect((snap.resources[0] as { pixels: Uint8Array }).pixels).toEqual(bytes);
+    expectSameBytes((snap.resources[0] as { pixels: Uint8Array }).pixels, bytes, 'snapshot');
     // Create and destroy many more large images than there are stores: none may leak a store.
     for (let i = 0; i < MAX_PIXEL_STORES * 3; i++) {
       expect(renderer.createResource2d(100 + i, { format: VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, width, height }).ok).toBe(true);
