@@ -3,7 +3,7 @@ import {
   VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM,
   VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM,
 } from '@virtio-gpu/protocol';
-import { noise } from '../test/noise.js';
+import { expectSameBytes, noise } from '../test/noise.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIXEL_FORMATS, convertRectToRgba, convertRowToRgba, setSimdConversion, type PixelLayout } from './pixel-formats.js';
 import { simdSwizzle } from './simd-swizzle.js';
@@ -51,7 +51,7 @@ describe.each([
         const want = got.slice();
         convertRectToRgba(format, src, c.srcOff, srcStride, got, c.dstOff, dstStride, width, height);
         for (let h = 0; h < height; h++) reference(l, src, c.srcOff + h * srcStride, want, c.dstOff + h * dstStride, width);
-        expect(got).toEqual(want);
+        expectSameBytes(got, want);
       });
     }
   }
@@ -64,7 +64,7 @@ describe.each([
       const want = got.slice();
       convertRectToRgba(format, src, 4, pixels * 4, got, 4, pixels * 4, pixels, 1);
       reference(l, src, 4, want, 4, pixels);
-      expect(got, `format ${format}`).toEqual(want);
+      expectSameBytes(got, want, `format ${format}`);
     }
   });
 
@@ -74,7 +74,7 @@ describe.each([
     const want = bytes.slice();
     for (let i = 3; i < want.length; i += 4) want[i] = 255;
     convertRowToRgba(VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, bytes, 0, bytes, 0, pixels);
-    expect(bytes).toEqual(want);
+    expectSameBytes(bytes, want);
   });
 
   it('R8G8B8X8 in place on opaque pixels with one exception per chunk position -> only that pixel changes', () => {
@@ -86,7 +86,7 @@ describe.each([
       const want = bytes.slice();
       want[odd * 4 + 3] = 255;
       convertRowToRgba(VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, bytes, 0, bytes, 0, pixels);
-      expect(bytes, `odd pixel ${odd}`).toEqual(want);
+      expectSameBytes(bytes, want, `odd pixel ${odd}`);
     }
   });
 
@@ -98,7 +98,7 @@ describe.each([
       const want = new Uint8Array(width * 4 * 5);
       convertRectToRgba(VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, src, 0, width * 4 + 0, got, 0, width * 4, width, 5);
       for (let h = 0; h < 5; h++) reference(l, src, h * width * 4, want, h * width * 4, width);
-      expect(got, `width ${width}`).toEqual(want);
+      expectSameBytes(got, want, `width ${width}`);
     }
   });
 
