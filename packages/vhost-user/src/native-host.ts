@@ -20,8 +20,17 @@ import {
   setNonBlocking,
   watchFd,
 } from '@virtio-gpu/native';
-import { rmSync } from 'node:fs';
+import { readlinkSync, rmSync } from 'node:fs';
 import type { FdSocket, Listener, MappedRegion, Received, VhostHost, Watch } from './host.js';
+
+/** What the kernel says descriptor `fd` refers to ("socket:[123]", "anon_inode:[eventfd]", "/memfd:x"), or "" when it is not open. */
+function fdTarget(fd: number): string {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return '';
+  }
+}
 
 /** A connected socket descriptor. */
 class NativeSocket implements FdSocket {
@@ -106,6 +115,7 @@ export class NativeHost implements VhostHost {
   }
 
   adoptSocket(fd: number): FdSocket {
+    if (!fdTarget(fd).startsWith('socket:')) throw new Error(`descriptor ${fd} is not a socket (${fdTarget(fd)})`);
     // QEMU's socketpair is blocking; a read with nothing pending would stall the event loop.
     setNonBlocking(fd, true);
     return new NativeSocket(fd);
@@ -114,6 +124,10 @@ export class NativeHost implements VhostHost {
   mmap(fd: number, offset: number, size: number): MappedRegion {
     const m = mapFd(fd, offset, size);
     return { buffer: m.buffer, byteOffset: 0, byteLength: m.size, unmap: () => m.unmap() };
+  }
+
+  isEventfd(fd: number): boolean {
+    return fdTarget(fd) === 'anon_inode:[eventfd]';
   }
 
   close(fd: number): void {
