@@ -20,7 +20,7 @@ import {
   setNonBlocking,
   watchFd,
 } from '@virtio-gpu/native';
-import { readlinkSync, rmSync } from 'node:fs';
+import { fstatSync, readlinkSync, rmSync } from 'node:fs';
 import type { FdSocket, Listener, MappedRegion, Received, VhostHost, Watch } from './host.js';
 
 /** What the kernel says descriptor `fd` refers to ("socket:[123]", "anon_inode:[eventfd]", "/memfd:x"), or "" when it is not open. */
@@ -122,6 +122,12 @@ export class NativeHost implements VhostHost {
   }
 
   mmap(fd: number, offset: number, size: number): MappedRegion {
+    // The kernel maps past a file's end without complaint and raises SIGBUS, which ends the
+    // whole process, when the pages are touched: a region larger than its memfd must be refused.
+    // (A frontend that shrinks the file after this check can still do it; QEMU seals its memfds.)
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`descriptor ${fd} is not a mappable file (${fdTarget(fd)})`);
+    if (offset + size > st.size) throw new Error(`[0x${offset.toString(16)}, +0x${size.toString(16)}) passes the end of the ${st.size}-byte file`);
     const m = mapFd(fd, offset, size);
     return { buffer: m.buffer, byteOffset: 0, byteLength: m.size, unmap: () => m.unmap() };
   }
