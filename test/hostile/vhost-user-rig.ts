@@ -231,7 +231,7 @@ export interface Started {
 }
 
 /** QEMU's DRIVER_OK sequence with one memory region and both rings at index 0, from a negotiated connection. */
-export async function startRings(fe: NativeFrontend, features: bigint): Promise<Started> {
+export async function startRings(fe: NativeFrontend, features: bigint, queueSize = 16): Promise<Started> {
   const ram = new FrontendRam(fe);
   const acked = features & ((1n << 32n) | (1n << 30n));
   fe.send(W.VHOST_USER_SET_FEATURES, u64(acked));
@@ -240,7 +240,7 @@ export async function startRings(fe: NativeFrontend, features: bigint): Promise<
   const kick: number[] = [];
   const call: number[] = [];
   for (let i = 0; i < 2; i++) {
-    const ring = DriverSplitRing.allocate({ memory: ram.memory, alloc: (n) => ram.alloc(n) }, 16, false);
+    const ring = DriverSplitRing.allocate({ memory: ram.memory, alloc: (n) => ram.alloc(n) }, queueSize, false);
     const l = ring.layout;
     const uva = (gpa: number) => gpa - FE_RAM.gpa + FE_RAM.uva;
     call.push(fe.eventfd());
@@ -264,10 +264,11 @@ export async function displayInfo(s: Started, ms = 5000): Promise<number> {
   new DataView(b.buffer).setUint32(0, P.VIRTIO_GPU_CMD_GET_DISPLAY_INFO, true);
   s.ram.memory.writeFrom(req, b);
   const ring = s.rings[0];
-  ring.add([
+  const head = ring.add([
     { gpa: req, length: b.length, write: false },
     { gpa: resp, length: 408, write: true },
   ]);
+  if (head < 0) throw new Error('the control ring is full');
   ring.publish();
   eventfdWrite(s.kick[0], 1n);
   const end = Date.now() + ms;
