@@ -10,7 +10,7 @@
  *   unchanged, and copies the backend's replies back. QEMU's memfd becomes the rig's 512 MiB memfd
  *   kind, which is as large as the guest's RAM, so the recorded ADD_MEM_REG maps as it did.
  *
- *   pnpm exec tsx --conditions=source test/fuzz/record-vhost-user.ts [--qemu]
+ *   pnpm fuzz:seeds:vhost-user [--qemu]
  */
 import { mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
