@@ -202,7 +202,7 @@ const cases: Case[] = [
   { name: 'SET_BACKEND_REQ_FD before BACKEND_REQ was negotiated: the descriptor closed', hostile: (fe) => fe.send(W.VHOST_USER_SET_BACKEND_REQ_FD, undefined, [fe.eventfd()]), reason: 'SET_BACKEND_REQ_FD: SET_BACKEND_REQ_FD without BACKEND_REQ' },
   { name: 'protocol features that were not offered', hostile: (fe) => fe.send(W.VHOST_USER_SET_PROTOCOL_FEATURES, u64(1n << 63n)), reason: 'SET_PROTOCOL_FEATURES: protocol features 0x8000000000000000 were not offered' },
   { name: 'packed rings acked (never offered)', hostile: (fe) => fe.send(W.VHOST_USER_SET_FEATURES, u64(1n << 34n)), reason: 'SET_FEATURES: features 0x400000000 (packed rings, IOMMU addresses) are not supported' },
-  { name: 'GPU_SET_SOCKET with an eventfd, not a socket', hostile: (fe) => fe.send(W.VHOST_USER_GPU_SET_SOCKET, undefined, [fe.eventfd()]), reason: /^GPU_SET_SOCKET: GPU_SET_SOCKET: descriptor \d+ is not a socket \(anon_inode:\[eventfd\]\)$/ },
+  { name: 'GPU_SET_SOCKET with an eventfd, not a socket', hostile: (fe) => fe.send(W.VHOST_USER_GPU_SET_SOCKET, undefined, [fe.eventfd()]), reason: /^GPU_SET_SOCKET: descriptor \d+ is not a socket \(anon_inode:\[eventfd\]\)$/ },
   { name: 'SET_CONFIG past the config space', setup: 'negotiate', hostile: (fe) => fe.send(W.VHOST_USER_SET_CONFIG, (() => { const p = new Uint8Array(12 + 8); new DataView(p.buffer).setUint32(0, 20, true); new DataView(p.buffer).setUint32(4, 8, true); return p; })()), reason: 'SET_CONFIG: SET_CONFIG of 8 bytes at 20' },
   {
     name: 'features changed while a ring runs',

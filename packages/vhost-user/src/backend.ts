@@ -407,7 +407,7 @@ export class VhostUserBackend {
         try {
           sock = this.opts.host.adoptSocket(fds[0]);
         } catch (e) {
-          fail(`GPU_SET_SOCKET: ${e instanceof Error ? e.message : String(e)}`);
+          fail(e instanceof Error ? e.message : String(e));
         }
         take(fds, 0);
         const ch = new DisplayChannel(sock, {
