@@ -195,6 +195,12 @@ describe('hostile frontend: one log line, connection closed, next connection ser
       fe.send(W.VHOST_USER_SET_VRING_ADDR, FakeFrontend.addr(0, 0x1000_0008, 0x1000_2000, 0x1000_3000));
       fe.send(W.VHOST_USER_SET_VRING_KICK, FakeFrontend.u64(0n), [host.eventfd()]);
     }, /aligned/));
+  it('(fuzz) a kick for a vring the device does not have: its eventfd is closed too', () =>
+    expectRejected((fe, host) => fe.send(W.VHOST_USER_SET_VRING_KICK, FakeFrontend.u64(114n), [host.eventfd()]), /vring index 114/));
+  it('(fuzz) a call descriptor that is a memfd, not an eventfd', () =>
+    expectRejected((fe, host) => fe.send(W.VHOST_USER_SET_VRING_CALL, FakeFrontend.u64(0n), [host.memfd(new ArrayBuffer(4096))]), /SET_VRING_CALL: vring 0: the descriptor is not an eventfd/));
+  it('a display channel descriptor that is an eventfd, not a socket', () =>
+    expectRejected((fe, host) => fe.send(W.VHOST_USER_GPU_SET_SOCKET, undefined, [host.eventfd()]), /GPU_SET_SOCKET: fd \d+ is not a socket/));
   it('polling requested (kick without fd)', () => expectRejected((fe) => fe.send(W.VHOST_USER_SET_VRING_KICK, FakeFrontend.u64(0x100n)), /polling/));
   it('descriptors in the middle of a message', () =>
     expectRejected((fe, host) => {

@@ -104,6 +104,13 @@ function fail(message: string): never {
   throw new ProtocolError(message);
 }
 
+/** Takes descriptor `i` out of a message's list (-1 left behind): the caller now owns it. */
+function take(fds: number[], i: number): number {
+  const fd = fds[i] ?? -1;
+  fds[i] = -1;
+  return fd;
+}
+
 /** See the module comment. */
 export class VhostUserBackend {
   readonly device: VirtioGpuDevice;
@@ -273,6 +280,7 @@ export class VhostUserBackend {
     try {
       replied = this.handle(req, f.fds);
     } catch (e) {
+      this.closeUntaken(f.fds);
       if (!(e instanceof ProtocolError)) {
         // A host bug, not the frontend's fault; still, this connection's state is now unknown.
         this.opts.log('error', `${this.name}: internal error in ${W.requestName(req.request)}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
@@ -281,8 +289,30 @@ export class VhostUserBackend {
       this.close(`${W.requestName(req.request)}: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
+    this.closeUntaken(f.fds);
     // REPLY_ACK: a request without a reply of its own gets a u64 0 when it asked for one.
     if (!replied && req.needReply && this.has(W.VHOST_USER_PROTOCOL_F_REPLY_ACK)) this.writer.send(W.encodeU64Reply(req.request, 0n));
+  }
+
+  /**
+   * Close the descriptors of a message that no handler took ({@link take}): those of a request
+   * refused before it used them (a vring index out of range, a missing protocol feature) belong
+   * to nobody else.
+   */
+  private closeUntaken(fds: number[]): void {
+    for (let i = 0; i < fds.length; i++) {
+      const fd = take(fds, i);
+      if (fd >= 0) this.opts.host.close(fd);
+    }
+  }
+
+  /**
+   * The message's descriptor, once it is known to be an eventfd: anything else (a socket, a
+   * memfd, a pipe) would be written to or read from as if it were one, on every call and kick.
+   */
+  private takeEventfd(fds: number[], what: string): number {
+    if (!this.opts.host.isEventfd(fds[0])) fail(`${what}: the descriptor is not an eventfd`);
+    return take(fds, 0);
   }
 
   private has(protocolFeature: number): boolean {
@@ -294,7 +324,11 @@ export class VhostUserBackend {
     return this.vrings[index];
   }
 
-  /** Handles one request; returns whether it sent its own reply. Throws ProtocolError. */
+  /**
+   * Handles one request; returns whether it sent its own reply. Throws ProtocolError. A handler
+   * takes each descriptor it keeps or closes itself out of `fds` ({@link take}); the caller
+   * closes the rest, whether the handler returned or threw.
+   */
   private handle(req: W.VhostRequest, fds: number[]): boolean {
     const send = (b: Uint8Array): boolean => {
       this.writer.send(b);
@@ -345,33 +379,38 @@ export class VhostUserBackend {
         if (!this.has(W.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) fail('GET_MAX_MEM_SLOTS without CONFIGURE_MEM_SLOTS');
         return send(W.encodeU64Reply(req.request, BigInt(this.memory.maxSlots)));
       case W.VHOST_USER_SET_MEM_TABLE: {
-        const bad = this.memory.setTable(req.regions, fds);
+        const bad = this.memory.setTable(req.regions, fds.map((_, i) => take(fds, i)));
         if (bad) fail(bad);
         return false;
       }
       case W.VHOST_USER_ADD_MEM_REG: {
         if (!this.has(W.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) fail('ADD_MEM_REG without CONFIGURE_MEM_SLOTS');
-        const bad = this.memory.add(req.region, fds[0]);
+        const bad = this.memory.add(req.region, take(fds, 0));
         if (bad) fail(bad);
         return false;
       }
       case W.VHOST_USER_REM_MEM_REG: {
-        for (const fd of fds) this.opts.host.close(fd);
+        // A descriptor sent with it (allowed for compatibility) is closed by the caller.
         if (!this.has(W.VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) fail('REM_MEM_REG without CONFIGURE_MEM_SLOTS');
         const bad = this.memory.remove(req.region);
         if (bad) fail(bad);
         return false;
       }
       case W.VHOST_USER_SET_BACKEND_REQ_FD:
-        if (!this.has(W.VHOST_USER_PROTOCOL_F_BACKEND_REQ)) {
-          this.opts.host.close(fds[0]);
-          fail('SET_BACKEND_REQ_FD without BACKEND_REQ');
-        }
+        if (!this.has(W.VHOST_USER_PROTOCOL_F_BACKEND_REQ)) fail('SET_BACKEND_REQ_FD without BACKEND_REQ');
         if (this.backendReqFd >= 0) this.opts.host.close(this.backendReqFd);
-        this.backendReqFd = fds[0];
+        this.backendReqFd = take(fds, 0);
         return false;
       case W.VHOST_USER_GPU_SET_SOCKET: {
-        const ch = new DisplayChannel(this.opts.host.adoptSocket(fds[0]), {
+        // Taken once adopted: a descriptor the host refuses to adopt (not a socket) is closed by the caller.
+        let sock: FdSocket;
+        try {
+          sock = this.opts.host.adoptSocket(fds[0]);
+        } catch (e) {
+          fail(e instanceof Error ? e.message : String(e));
+        }
+        take(fds, 0);
+        const ch = new DisplayChannel(sock, {
           drained: () => this.display.drained(),
           closed: (error) => {
             if (error !== null) this.close(`display channel: ${error}`);
@@ -414,16 +453,17 @@ export class VhostUserBackend {
       case W.VHOST_USER_SET_VRING_KICK: {
         const r = this.vring(req.index);
         if (req.noFd) fail(`vring ${req.index}: polling (no kick fd) is not supported`);
+        const kick = this.takeEventfd(fds, `vring ${req.index}`);
         r.kickWatch?.stop();
-        r.setFd('kickFd', fds[0]);
+        r.setFd('kickFd', kick);
         this.startRing(req.index);
         return false;
       }
       case W.VHOST_USER_SET_VRING_CALL:
-        this.vring(req.index).setFd('callFd', req.noFd ? -1 : fds[0]);
+        this.vring(req.index).setFd('callFd', req.noFd ? -1 : this.takeEventfd(fds, `vring ${req.index}`));
         return false;
       case W.VHOST_USER_SET_VRING_ERR:
-        this.vring(req.index).setFd('errFd', req.noFd ? -1 : fds[0]);
+        this.vring(req.index).setFd('errFd', req.noFd ? -1 : this.takeEventfd(fds, `vring ${req.index}`));
         return false;
       case W.VHOST_USER_SET_VRING_ENABLE: {
         const r = this.vring(req.index);

@@ -63,10 +63,15 @@ export interface Listener {
 export interface VhostHost {
   /** Listen on `path` (replacing a stale socket file) and hand each accepted connection to `onConnection`. */
   listen(path: string, onConnection: (sock: FdSocket) => void): Listener;
-  /** Wrap a socket descriptor received over SCM_RIGHTS (the display channel; made non-blocking); takes ownership. */
+  /**
+   * Wrap a socket descriptor received over SCM_RIGHTS (the display channel; made non-blocking);
+   * takes ownership. Throws, without taking it, when `fd` is not a socket.
+   */
   adoptSocket(fd: number): FdSocket;
   /** Map `size` bytes of `fd` from `offset`, MAP_SHARED, read-write. Throws when the kernel refuses. */
   mmap(fd: number, offset: number, size: number): MappedRegion;
+  /** Whether `fd` is an eventfd (kick, call and error descriptors must be). */
+  isEventfd(fd: number): boolean;
   /** Close a descriptor the backend owns. */
   close(fd: number): void;
   /** Signal an eventfd (add 1 to its counter); a full counter counts as signalled. */

@@ -20,8 +20,17 @@ import {
   setNonBlocking,
   watchFd,
 } from '@virtio-gpu/native';
-import { rmSync } from 'node:fs';
+import { fstatSync, readlinkSync, rmSync } from 'node:fs';
 import type { FdSocket, Listener, MappedRegion, Received, VhostHost, Watch } from './host.js';
+
+/** What the kernel says descriptor `fd` refers to ("socket:[123]", "anon_inode:[eventfd]", "/memfd:x"), or "" when it is not open. */
+function fdTarget(fd: number): string {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return '';
+  }
+}
 
 /** A connected socket descriptor. */
 class NativeSocket implements FdSocket {
@@ -106,14 +115,25 @@ export class NativeHost implements VhostHost {
   }
 
   adoptSocket(fd: number): FdSocket {
+    if (!fdTarget(fd).startsWith('socket:')) throw new Error(`descriptor ${fd} is not a socket (${fdTarget(fd)})`);
     // QEMU's socketpair is blocking; a read with nothing pending would stall the event loop.
     setNonBlocking(fd, true);
     return new NativeSocket(fd);
   }
 
   mmap(fd: number, offset: number, size: number): MappedRegion {
+    // The kernel maps past a file's end without complaint and raises SIGBUS, which ends the
+    // whole process, when the pages are touched: a region larger than its memfd must be refused.
+    // (A frontend that shrinks the file after this check can still do it; QEMU seals its memfds.)
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`descriptor ${fd} is not a mappable file (${fdTarget(fd)})`);
+    if (offset + size > st.size) throw new Error(`[0x${offset.toString(16)}, +0x${size.toString(16)}) passes the end of the ${st.size}-byte file`);
     const m = mapFd(fd, offset, size);
     return { buffer: m.buffer, byteOffset: 0, byteLength: m.size, unmap: () => m.unmap() };
+  }
+
+  isEventfd(fd: number): boolean {
+    return fdTarget(fd) === 'anon_inode:[eventfd]';
   }
 
   close(fd: number): void {

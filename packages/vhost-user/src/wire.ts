@@ -324,7 +324,7 @@ export function decodeRequest(h: MessageHeader, p: Uint8Array): VhostRequest | W
       if (bad) return bad;
       const lo = v.getUint32(VhostUserU64.u64, true);
       const hi = v.getUint32(VhostUserU64.u64 + 4, true);
-      if (hi !== 0 || (lo & ~(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD_MASK)) !== 0) return { error: `request ${h.request}: reserved bits set in 0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}` };
+      if (hi !== 0 || (lo & ~(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD_MASK)) !== 0) return { error: `request ${h.request}: reserved bits set in 0x${hi !== 0 ? hi.toString(16) + lo.toString(16).padStart(8, '0') : lo.toString(16)}` };
       return { request: h.request, needReply, index: lo & VHOST_USER_VRING_IDX_MASK, noFd: (lo & VHOST_USER_VRING_NOFD_MASK) !== 0 };
     }
     case VHOST_USER_SET_MEM_TABLE: {

@@ -3,7 +3,7 @@
  * with its seed corpus, one after the other, and prints coverage growth. See docs/fuzzing.md.
  *
  *   --time S        seconds per target (default 60)
- *   --ci            CI's bounded run: CI_FUZZ_SECONDS (150) shared by all targets, committed
+ *   --ci            CI's bounded run: CI_FUZZ_SECONDS (140) shared by all targets, committed
  *                   corpora only
  *   --runs N        stop a target after N runs
  *   --seed N        mutator seed (default: from the clock; printed)
@@ -43,7 +43,7 @@ export interface Options {
 }
 
 /** The whole fuzz step in CI, shared by the targets (docs/fuzzing.md). */
-const CI_FUZZ_SECONDS = 150;
+const CI_FUZZ_SECONDS = 140;
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { targets: [], timeS: 60, runs: Number.MAX_SAFE_INTEGER, seed: Date.now() >>> 0, feedback: true, merge: false, timeoutS: 10, rssMb: 1024, json: null, ci: false, seeds: true };

@@ -9,4 +9,5 @@ export const TARGETS: Readonly<Record<string, string>> = {
   'device-2d': 'targets/device-2d.ts',
   'device-3d': 'targets/device-3d.ts',
   'virtio-pci': 'targets/virtio-pci.ts',
+  'vhost-user': 'targets/vhost-user.ts',
 };

@@ -65,6 +65,8 @@ export class FakeConsole {
   }
 
   private reply(request: number, payload: Uint8Array): void {
+    // The backend hung up (it ended the connection): QEMU's chardev would see EPIPE and drop it.
+    if (this.sock.closed || this.sock.peerClosed) return;
     const b = new Uint8Array(12 + payload.byteLength);
     const v = new DataView(b.buffer);
     v.setUint32(0, request, true);

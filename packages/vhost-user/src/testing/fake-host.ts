@@ -317,6 +317,10 @@ export class FakeHost implements VhostHost {
     };
   }
 
+  isEventfd(fd: number): boolean {
+    return this.table.get(fd)?.kind === 'eventfd';
+  }
+
   close(fd: number): void {
     const f = this.table.get(fd);
     if (!f) throw new Error(`close of fd ${fd}, which is not open`);
