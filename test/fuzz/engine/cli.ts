@@ -4,7 +4,7 @@
  * in this engine, then the native crate's `cargo fuzz` targets (native.ts). See docs/fuzzing.md.
  *
  *   --time S        seconds per target (default 60)
- *   --ci            CI's bounded run: CI_FUZZ_SECONDS (170) shared by all targets (a native
+ *   --ci            CI's bounded run: CI_FUZZ_SECONDS (160) shared by all targets (a native
  *                   target gets NATIVE_CI_SECONDS of it), committed corpora only
  *   --runs N        stop a target after N runs
  *   --seed N        mutator seed (default: from the clock; printed)
@@ -52,7 +52,7 @@ export interface Options {
 const isNative = (t: string): boolean => NATIVE_TARGETS.includes(t);
 
 /** The whole fuzz step in CI, shared by the targets (docs/fuzzing.md). */
-const CI_FUZZ_SECONDS = 170;
+const CI_FUZZ_SECONDS = 160;
 /**
  * A native target's share in CI: libFuzzer runs compiled code at 10^4-10^5 inputs a second, so a
  * few seconds reach what the TypeScript targets need their larger share for.
