@@ -96,7 +96,7 @@ export async function fuzzNative(target: string, o: { timeS: number; seed: numbe
         if (executed) final.runs = Number(executed[1]);
         if (/ERROR|SUMMARY|panicked|assertion|Test unit written|==\d+==/.test(line)) errorLines.push(line);
         // Every NEW line early on, then only pulses and the end, as the TypeScript engine prints.
-        const isNew = /\s(NEW|REDUCE)\s/.test(line);
+        const isNew = /\s(NEW|REDUCE)\s|NEW_FUNC/.test(line);
         if (isNew) newLines++;
         if (!isNew || newLines <= 20) console.log(`[${target}] ${line}`);
       }
