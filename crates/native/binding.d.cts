@@ -34,6 +34,8 @@ export declare class RutabagaCore {
   constructor(options: CoreOptions, onFences: () => unknown)
   /** The handle the hot-path functions (`rutabagaTransferToHost2D`, ...) take. */
   get handle(): number
+  /** Host bytes kept per backing run (`RendererCapabilities.hostBytesPerBackingRun`). */
+  hostBytesPerBackingRun(): number
   /** Capsets in GET_CAPSET_INFO order. */
   capsets(): Array<CoreCapset>
   /** GET_CAPSET payload. */

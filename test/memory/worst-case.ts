@@ -9,6 +9,9 @@
  * - scattered: 16384 1x1 resources, each attaching 16384 one-byte backing entries none of which
  *   merge, until the quota refuses; every refused attach is timed against the accepted ones.
  * - blobs: the same through CREATE_BLOB (BLOB_MEM_GUEST) with 16384 entries each.
+ * - rutabaga-scattered, rutabaga-blobs: the same two against the native RutabagaRenderer (with
+ *   cross-domain, so guest blobs are also held by rutabaga itself), whose bookkeeping lives outside
+ *   the JS heap: what it keeps is the RSS growth, after full GCs, over the baseline.
  * - huge: 4096x3840 resources backed by 60 MiB of scattered 4 KiB pages (15360 entries),
  *   full-frame transfers, until the quota refuses.
  * - contexts: every context the limits allow, each with a 64-byte debug name and a resource.
@@ -19,6 +22,7 @@ import * as P from '@virtio-gpu/protocol';
 import { DEFAULT_LIMITS, type Renderer, Renderer2D, VirtioGpuDevice } from '@virtio-gpu/device';
 import { GpuDriver, GuestRam, cmd, rect } from '@virtio-gpu/guest';
 import { SplitQueue } from '@virtio-gpu/virtqueue';
+import { RutabagaRenderer } from '@virtio-gpu/native';
 import { TestRenderer3D } from '../support/renderer3d';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -44,7 +48,8 @@ function mark(name: string): void {
 let lastNotifyMs = 0;
 
 function rig(renderer: Renderer, ramBytes: number, queueSize = 256) {
-  const ram = new GuestRam({ regions: [{ gpa: RAM_BASE, bytes: ramBytes }] });
+  // Shared memory: what the rutabaga renderer needs (it keeps raw pointers), harmless for the rest.
+  const ram = new GuestRam({ regions: [{ gpa: RAM_BASE, bytes: ramBytes }], shared: true });
   // Touch guest RAM now (before the driver lays out its rings), so the baseline holds it and
   // later RSS growth is the host's own.
   ram.bytes(RAM_BASE, ramBytes).fill(1);
@@ -97,14 +102,22 @@ const med = (v: number[]): number => {
   return s.length ? s[s.length >> 1] : 0;
 };
 
-async function entriesCase(kind: 'scattered' | 'blobs'): Promise<object> {
+/** RSS after full GCs: with a native renderer, what it keeps shows here and not in heap(). */
+function rss(): number {
+  gc!();
+  gc!();
+  return process.memoryUsage().rss;
+}
+
+async function entriesCase(kind: 'scattered' | 'blobs', renderer: Renderer = new Renderer2D()): Promise<object> {
   const ENTRIES = DEFAULT_LIMITS.maxBackingEntries;
-  const { driver, device } = rig(new Renderer2D(), 4 << 20);
+  const { driver, device } = rig(renderer, 4 << 20);
   const attach =
     kind === 'scattered'
       ? encode(cmd.attachBacking(1, scatteredEntries(ENTRIES)))
       : encode(cmd.createBlob(1, P.VIRTIO_GPU_BLOB_MEM_GUEST, 0, ENTRIES, scatteredEntries(ENTRIES)));
   const base = heap();
+  const baseRss = rss();
   mark('baseline');
   const ok: Timing = { n: 0, ms: [], deviceMs: [] };
   const refused: Timing = { n: 0, ms: [], deviceMs: [] };
@@ -127,7 +140,10 @@ async function entriesCase(kind: 'scattered' | 'blobs'): Promise<object> {
   }
   mark('filled');
   const kept = heap() - base;
+  const keptRss = rss() - baseRss;
   return {
+    keptRss,
+    keptRssPerEntry: keptRss / (ok.n * ENTRIES),
     accepted: ok.n,
     refused: refused.n,
     entriesKept: ok.n * ENTRIES,
@@ -226,6 +242,8 @@ const scenario = process.argv[2];
 const cases: Record<string, () => Promise<object>> = {
   scattered: () => entriesCase('scattered'),
   blobs: () => entriesCase('blobs'),
+  'rutabaga-scattered': () => entriesCase('scattered', new RutabagaRenderer()),
+  'rutabaga-blobs': () => entriesCase('blobs', new RutabagaRenderer({ crossDomain: true })),
   huge: hugeCase,
   contexts: contextsCase,
   fences: fencesCase,

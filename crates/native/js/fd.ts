@@ -13,7 +13,7 @@ export interface RecvResult {
   readonly bytes: number;
   /** Descriptors that arrived with these bytes (close-on-exec); the caller must close them. */
   readonly fds: number[];
-  /** MSG_CTRUNC: the peer sent more descriptors than `maxFds`. All of them were closed. */
+  /** The peer sent more descriptors than `maxFds` (MSG_CTRUNC, or one more than an odd `maxFds`). All of them were closed. */
   readonly truncated: boolean;
 }
 

@@ -169,6 +169,21 @@ describeRenderer('RutabagaRenderer through the device', () => {
     r.device.reset();
     expect(renderer.heldBackings).toBe(0);
   });
+
+  it('a backing of many runs in one SharedArrayBuffer holds one reference, and the device charges 16 bytes a run for the native run table', async () => {
+    const renderer = new RutabagaRenderer();
+    expect(renderer.capabilities.hostBytesPerBackingRun).toBe(16);
+    const r = rig(renderer);
+    await send(r, cmd.resourceCreate2d(1, P.VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, 64, 64));
+    const used = r.device.hostBytesUsed;
+    // 64 one-byte entries two bytes apart: 64 runs that never merge, all in guest RAM's one buffer.
+    const base = r.ram.alloc(4096);
+    const entries = Array.from({ length: 64 }, (_, i) => ({ addr: BigInt(base + 2 * i), length: 1 }));
+    expect(await send(r, cmd.attachBacking(1, entries))).toBe(OK);
+    expect(renderer.heldBackings).toBe(1);
+    expect(r.device.hostBytesUsed - used).toBe(Backing.hostBytesFor(64) + 64 * 16);
+    expect(new RutabagaRenderer({ crossDomain: true }).capabilities.hostBytesPerBackingRun).toBe(32);
+  });
 });
 
 describeFd('RutabagaRenderer over native-mapped guest RAM', () => {
@@ -177,8 +192,12 @@ describeFd('RutabagaRenderer over native-mapped guest RAM', () => {
     const region = mapFd(fd, 0, 1 << 20);
     const renderer = new RutabagaRenderer();
     expect(renderer.createResource2d(1, { format: P.VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM, width: 4, height: 4 }).ok).toBe(true);
-    region.bytes.set(pattern(64, 1), 8192);
-    expect(renderer.attachBacking(1, new Backing([region.bytes.subarray(8192, 8192 + 64)])).ok).toBe(true);
+    // Two runs of one mapping, pages apart (so they do not merge): pinned once, released once.
+    const p = pattern(64, 1);
+    region.bytes.set(p.subarray(0, 16), 8192);
+    region.bytes.set(p.subarray(16), 12288);
+    expect(renderer.attachBacking(1, new Backing([region.bytes.subarray(8192, 8192 + 16), region.bytes.subarray(12288, 12288 + 48)])).ok).toBe(true);
+    expect(renderer.heldBackings).toBe(1);
     expect(renderer.transferToHost2d(1, { x: 0, y: 0, width: 4, height: 4 }, 0).ok).toBe(true);
     const out = new Uint8Array(64);
     expect(renderer.readback(1, { x: 0, y: 0, width: 4, height: 4 }, out, 16)).toBe(true);

@@ -86,7 +86,14 @@ export class RutabagaRenderer implements Renderer {
     this.hot = binding;
     this.h = this.core.handle;
     const capsets: CapsetInfo[] = this.core.capsets().map((c) => Object.freeze({ id: c.id, maxVersion: c.maxVersion, maxSize: c.maxSize }));
-    this.capabilities = Object.freeze({ capsets: Object.freeze(capsets), threeD: crossDomain, hostBlobs: crossDomain, contextInit: crossDomain });
+    this.capabilities = Object.freeze({
+      capsets: Object.freeze(capsets),
+      threeD: crossDomain,
+      hostBlobs: crossDomain,
+      contextInit: crossDomain,
+      // The native run table (and rutabaga's copy for cross-domain blobs): charged by the device.
+      hostBytesPerBackingRun: this.core.hostBytesPerBackingRun(),
+    });
   }
 
   /** @inheritDoc */

@@ -14,6 +14,7 @@ impl AsRef<str> for Code {
   }
 }
 
+#[cfg(feature = "napi")]
 impl From<napi::Status> for Code {
   fn from(status: napi::Status) -> Self {
     // napi's own failures (a wrong argument type from JS) keep napi's status name.
@@ -77,6 +78,7 @@ impl fmt::Display for NativeError {
 
 impl std::error::Error for NativeError {}
 
+#[cfg(feature = "napi")]
 impl From<NativeError> for napi::Error<Code> {
   fn from(e: NativeError) -> Self {
     napi::Error::new(e.code, e.message)

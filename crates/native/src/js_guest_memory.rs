@@ -9,6 +9,12 @@
 //!   mapping is pinned, so `unmap()` is refused (EBUSY) until the renderer lets go.
 //!
 //! An ordinary ArrayBuffer is refused: JS could detach or transfer it under rutabaga's feet.
+//!
+//! One keep per distinct buffer, not per run: a reference to one view keeps its whole
+//! SharedArrayBuffer, and one pin keeps its whole mapping. A guest's 16384 scattered pages then
+//! cost the host a run each in `GuestIovecs` (what the device charges) and a keep or two.
+
+use std::collections::HashSet;
 
 use std::ptr;
 
@@ -62,7 +68,15 @@ fn pin_mapping(_data: *mut u8, _len: usize) -> Option<Keep> {
   None
 }
 
-fn one(env: sys::napi_env, value: sys::napi_value, keeps: &mut Vec<Keep>) -> std::result::Result<(*mut u8, usize), NativeError> {
+/// What the keeps of one backing already hold: SharedArrayBuffers by their first byte, mappings
+/// by registry id.
+#[derive(Default)]
+struct Held {
+  shared: HashSet<usize>,
+  pinned: HashSet<u64>,
+}
+
+fn one(env: sys::napi_env, value: sys::napi_value, keeps: &mut Vec<Keep>, held: &mut Held) -> std::result::Result<(*mut u8, usize), NativeError> {
   let mut kind = 0;
   let mut len = 0usize;
   let mut data = ptr::null_mut();
@@ -88,9 +102,17 @@ fn one(env: sys::napi_env, value: sys::napi_value, keeps: &mut Vec<Keep>) -> std
          rutabaga keeps raw pointers and an ordinary ArrayBuffer can be detached or transferred",
       )
     })?;
-    keeps.push(keep);
+    match keep {
+      #[cfg(target_os = "linux")]
+      Keep::Pin(id) if !held.pinned.insert(id) => REGISTRY.unpin(id), // already pinned once
+      k => keeps.push(k),
+    }
   } else {
     // A typed array's buffer is an ArrayBuffer or a SharedArrayBuffer: this is shared memory.
+    // Its first byte names it (a SharedArrayBuffer never moves).
+    if !held.shared.insert((data as usize).wrapping_sub(offset)) {
+      return Ok((data.cast(), len));
+    }
     let mut r = ptr::null_mut();
     // SAFETY: `value` is a live typed array; a strong reference keeps it (and its buffer) alive.
     napi_ok(unsafe { sys::napi_create_reference(env, value, 1, &mut r) }, "napi_create_reference")?;
@@ -111,12 +133,13 @@ pub fn resolve(env: &Env, views: &Unknown<'_>) -> std::result::Result<(GuestIove
   let mut n = 0u32;
   // SAFETY: `arr` is an array (checked above).
   napi_ok(unsafe { sys::napi_get_array_length(env, arr, &mut n) }, "napi_get_array_length")?;
-  let mut keeps = Vec::with_capacity(n as usize);
+  let mut keeps = Vec::new();
+  let mut held = Held::default();
   let mut runs = Vec::with_capacity(n as usize);
   for i in 0..n {
     let mut v = ptr::null_mut();
     // SAFETY: index < length of a live array.
-    let got = napi_ok(unsafe { sys::napi_get_element(env, arr, i, &mut v) }, "napi_get_element").and_then(|_| one(env, v, &mut keeps));
+    let got = napi_ok(unsafe { sys::napi_get_element(env, arr, i, &mut v) }, "napi_get_element").and_then(|_| one(env, v, &mut keeps, &mut held));
     match got {
       Ok(run) => runs.push(run),
       Err(e) => {

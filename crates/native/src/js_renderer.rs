@@ -182,6 +182,12 @@ impl RutabagaCore {
     self.handle
   }
 
+  /// Host bytes kept per backing run (`RendererCapabilities.hostBytesPerBackingRun`).
+  #[napi(catch_unwind)]
+  pub fn host_bytes_per_backing_run(&self) -> Result<u32, Code> {
+    Ok(hot::with(self.handle, |s| Ok(s.r()?.host_bytes_per_backing_run()))? as u32)
+  }
+
   /// Capsets in GET_CAPSET_INFO order.
   #[napi(catch_unwind)]
   pub fn capsets(&self) -> Result<Vec<CoreCapset>, Code> {

@@ -1,6 +1,8 @@
 //! virtio-gpu's native core: rutabaga_gfx as a renderer, plus the fd and memory plumbing
 //! transports need (mmap, SCM_RIGHTS, eventfd, epoll readiness). `js_*` modules hold only the
 //! #[napi] exports; everything they call lives in plain Rust modules that `cargo test` covers.
+//! The exports sit behind the default `napi` feature, so the plain modules build without Node
+//! (the `cargo fuzz` targets in fuzz/ use them that way).
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
@@ -11,73 +13,19 @@ pub mod plumbing;
 
 pub mod renderer;
 
+#[cfg(feature = "napi")]
 pub mod js_args;
+#[cfg(feature = "napi")]
 pub mod js_guest_memory;
+#[cfg(feature = "napi")]
 pub mod js_renderer;
+#[cfg(feature = "napi")]
 pub mod js_renderer_hot;
-#[cfg(target_os = "linux")]
+#[cfg(feature = "napi")]
+pub mod js_support;
+#[cfg(all(feature = "napi", target_os = "linux"))]
 pub mod js_fd;
-#[cfg(target_os = "linux")]
+#[cfg(all(feature = "napi", target_os = "linux"))]
 pub mod js_mapping;
-#[cfg(target_os = "linux")]
+#[cfg(all(feature = "napi", target_os = "linux"))]
 pub mod js_poller;
-
-use napi_derive::napi;
-
-/// What this build of the native module can do on this platform.
-#[napi(object)]
-pub struct NativeSupport {
-  /// Target triple the module was built for.
-  pub target: String,
-  /// UNIX sockets with SCM_RIGHTS, eventfd, memfd, mmap of fds, epoll readiness (Linux only).
-  pub fd_plumbing: bool,
-  /// rutabaga_gfx's 2D component (every platform).
-  pub rutabaga_2d: bool,
-  /// rutabaga_gfx's cross-domain component with working shared memory and sockets (Linux only).
-  pub cross_domain: bool,
-  /// Optional rutabaga components compiled in (cargo features).
-  pub features: Vec<String>,
-}
-
-/// Report what this build supports; the JS loader turns the gaps into clear messages.
-#[napi(catch_unwind)]
-pub fn native_support() -> NativeSupport {
-  let mut features = Vec::new();
-  if cfg!(feature = "virgl_renderer") {
-    features.push("virgl_renderer".to_string());
-  }
-  if cfg!(feature = "gfxstream") {
-    features.push("gfxstream".to_string());
-  }
-  if cfg!(feature = "gbm") {
-    features.push("gbm".to_string());
-  }
-  NativeSupport {
-    target: env!("VIRTIO_GPU_NATIVE_TARGET").to_string(),
-    fd_plumbing: cfg!(target_os = "linux"),
-    rutabaga_2d: true,
-    cross_domain: cfg!(target_os = "linux"),
-    features,
-  }
-}
-
-/// Does nothing: measures the cost of one call across the napi boundary.
-#[napi]
-pub fn noop() {}
-
-/// Takes the seven numbers a 2D transfer takes and does nothing: the crossing cost of
-/// `rutabagaTransferToHost2D` without the transfer.
-#[napi]
-#[allow(clippy::too_many_arguments)]
-pub fn noop_transfer_args(handle: u32, id: u32, x: u32, y: u32, width: u32, height: u32, offset: f64) -> u32 {
-  handle ^ id ^ x ^ y ^ width ^ height ^ (offset as u32)
-}
-
-/// Sum of a byte view's first and last bytes: one call carrying a Uint8Array argument.
-#[napi]
-pub fn touch_bytes(bytes: &[u8]) -> u32 {
-  match (bytes.first(), bytes.last()) {
-    (Some(a), Some(b)) => u32::from(*a) + u32::from(*b),
-    _ => 0,
-  }
-}

@@ -43,6 +43,13 @@ export interface RendererCapabilities {
   readonly hostBlobs: boolean;
   /** Contexts created with a capset id in context_init (offers VIRTIO_GPU_F_CONTEXT_INIT). */
   readonly contextInit: boolean;
+  /**
+   * Host bytes the renderer itself keeps per backing run (adjacent guest pages merged) while a
+   * backing is attached: the device charges them on top of its own {@link Backing.hostBytes},
+   * so a guest cannot grow the renderer's bookkeeping past the quota. 0 when absent (a renderer
+   * that keeps nothing per run, like the TypeScript 2D renderer, which reads the Backing).
+   */
+  readonly hostBytesPerBackingRun?: number;
 }
 
 /** A fence timeline: the global one (`ringed` false) or ring `ringIdx` of context `ctxId`. */

@@ -94,7 +94,7 @@ function restoreResource(t: RestoreTarget, rr: ResourceSnapshot): void {
       if (a.ok) {
         rec.backing = b.value;
         // The snapshot came from a device with these limits, so the charge fits as it did there.
-        if (rec.kind !== 'blob') s.resources.chargeBacking(rec, b.value.hostBytes);
+        if (rec.kind !== 'blob') s.resources.chargeBacking(rec, s.backingHostBytes(b.value.runCount));
       } else {
         t.log.log('error', `virtio-gpu: restore: resource ${rr.id}: ${a.why}`);
       }

@@ -10,6 +10,7 @@ import { ContextTable } from './contexts.js';
 import { hasFeature } from './features.js';
 import type { DeviceLimits } from './limits.js';
 import type { RateLimitedLog } from './log.js';
+import { Backing } from './backing.js';
 import type { Renderer } from './renderer.js';
 import { ResourceTable, type ResourceRecord } from './resources.js';
 import type { SafeSink } from './safe-sink.js';
@@ -53,6 +54,14 @@ export class DeviceState {
     readonly random: (bytes: Uint8Array) => void,
   ) {
     this.resources = new ResourceTable(limits);
+  }
+
+  /**
+   * Host bytes a backing of `runs` runs costs: what the device's Backing keeps plus what the
+   * renderer keeps per run (`RendererCapabilities.hostBytesPerBackingRun`).
+   */
+  backingHostBytes(runs: number): number {
+    return Backing.hostBytesFor(runs) + runs * (this.renderer.capabilities.hostBytesPerBackingRun ?? 0);
   }
 
   /** Whether feature `bit` was negotiated. */

@@ -1,19 +1,22 @@
 /**
  * `pnpm fuzz [target...] [options]`: runs each fuzz target (all by default) for a time budget
- * with its seed corpus, one after the other, and prints coverage growth. See docs/fuzzing.md.
+ * with its seed corpus, one after the other, and prints coverage growth: the TypeScript targets
+ * in this engine, then the native crate's `cargo fuzz` targets (native.ts). See docs/fuzzing.md.
  *
  *   --time S        seconds per target (default 60)
- *   --ci            CI's bounded run: CI_FUZZ_SECONDS (140) shared by all targets, committed
- *                   corpora only
+ *   --ci            CI's bounded run: CI_FUZZ_SECONDS (160) shared by all targets (a native
+ *                   target gets NATIVE_CI_SECONDS of it), committed corpora only
  *   --runs N        stop a target after N runs
  *   --seed N        mutator seed (default: from the clock; printed)
  *   --no-feedback   unguided baseline: mutate the seeds only, keep nothing (for comparisons)
- *   --no-seeds      start from one zero byte instead of the corpora (for comparisons)
+ *   --no-seeds      start from one zero byte instead of the corpora (for comparisons; the
+ *                   TypeScript targets only, as --no-feedback)
  *   --merge         minimise: keep the fewest inputs giving every feature, write them to
  *                   test/fuzz/corpus/TARGET (named seeds stay)
  *   --timeout S     a run that takes longer is a hang finding (default 10)
  *   --rss MB        the worker's old-generation limit; past it is an OOM finding (default 1024)
  *   --json FILE     write the per-target summaries and growth series as JSON
+ *   --build         only build the native targets (cargo fuzz build), as .ci/run does first
  * Exit status 1 when any target found a crash, hang or OOM; the input is written under
  * .cache/fuzz/findings/TARGET/ and printed in hex.
  */
@@ -23,6 +26,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BUILD_DIR, ROOT, buildInstrumented, buildPlain } from './build.js';
 import { CURRENT_HEADER_BYTES, type Stats, type WorkerConfig, type WorkerMessage } from './protocol.js';
+import { NATIVE_TARGETS, buildNative, fuzzNative, nativeUnavailable } from './native.js';
 import { TARGETS } from './targets.js';
 
 const FUZZ_DIR = join(ROOT, 'test/fuzz');
@@ -40,13 +44,23 @@ export interface Options {
   json: string | null;
   ci: boolean;
   seeds: boolean;
+  /** Seconds for each native target (`--time`, or its share under `--ci`). */
+  nativeTimeS: number;
+  build: boolean;
 }
 
+const isNative = (t: string): boolean => NATIVE_TARGETS.includes(t);
+
 /** The whole fuzz step in CI, shared by the targets (docs/fuzzing.md). */
-const CI_FUZZ_SECONDS = 140;
+const CI_FUZZ_SECONDS = 160;
+/**
+ * A native target's share in CI: libFuzzer runs compiled code at 10^4-10^5 inputs a second, so a
+ * few seconds reach what the TypeScript targets need their larger share for.
+ */
+const NATIVE_CI_SECONDS = 8;
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { targets: [], timeS: 60, runs: Number.MAX_SAFE_INTEGER, seed: Date.now() >>> 0, feedback: true, merge: false, timeoutS: 10, rssMb: 1024, json: null, ci: false, seeds: true };
+  const o: Options = { targets: [], timeS: 60, runs: Number.MAX_SAFE_INTEGER, seed: Date.now() >>> 0, feedback: true, merge: false, timeoutS: 10, rssMb: 1024, json: null, ci: false, seeds: true, nativeTimeS: 60, build: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -61,16 +75,24 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--ci') o.ci = true;
     else if (a === '--no-seeds') o.seeds = false;
     else if (a === '--merge') o.merge = true;
+    else if (a === '--build') o.build = true;
     else if (a === '--timeout') o.timeoutS = num();
     else if (a === '--rss') o.rssMb = num();
     else if (a === '--json') o.json = argv[++i];
     else if (a === '--') continue;
     else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
-    else if (!TARGETS[a]) throw new Error(`unknown target ${a} (targets: ${Object.keys(TARGETS).join(', ')})`);
+    else if (!TARGETS[a] && !NATIVE_TARGETS.includes(a)) throw new Error(`unknown target ${a} (targets: ${[...Object.keys(TARGETS), ...NATIVE_TARGETS].join(', ')})`);
     else o.targets.push(a);
   }
-  if (o.targets.length === 0) o.targets = Object.keys(TARGETS);
-  if (o.ci) o.timeS = Math.floor(CI_FUZZ_SECONDS / o.targets.length);
+  if (o.targets.length === 0) o.targets = [...Object.keys(TARGETS), ...NATIVE_TARGETS];
+  if (o.ci) {
+    const native = o.targets.filter(isNative).length;
+    const script = o.targets.length - native;
+    o.nativeTimeS = script > 0 ? NATIVE_CI_SECONDS : Math.floor(CI_FUZZ_SECONDS / native);
+    o.timeS = script > 0 ? Math.floor((CI_FUZZ_SECONDS - native * o.nativeTimeS) / script) : 0;
+  } else {
+    o.nativeTimeS = o.timeS;
+  }
   return o;
 }
 
@@ -231,16 +253,32 @@ function writeMerged(target: string, seeds: { name: string; data: Uint8Array; di
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  console.log(`fuzz: targets ${o.targets.join(', ')}; ${o.merge ? 'merge' : `${o.timeS} s each`}; seed ${o.seed}${o.feedback ? '' : '; NO coverage feedback (baseline)'}`);
+  if (o.build) {
+    const missing = nativeUnavailable();
+    if (missing) throw new Error(missing);
+    buildNative();
+    return;
+  }
+  console.log(`fuzz: targets ${o.targets.join(', ')}; ${o.merge ? 'merge' : `${o.timeS} s each${o.nativeTimeS !== o.timeS ? ` (native: ${o.nativeTimeS} s)` : ''}`}; seed ${o.seed}${o.feedback ? '' : '; NO coverage feedback (baseline)'}`);
   const workerPath = await buildPlain(join(FUZZ_DIR, 'engine/worker.ts'), 'worker');
   const summaries: Summary[] = [];
-  for (const t of o.targets) summaries.push(await fuzzOne(o, t, workerPath));
-  console.log('\ntarget          runs      exec/s  covered/counters  features  corpus  finding');
+  for (const t of o.targets.filter((x) => !isNative(x))) summaries.push(await fuzzOne(o, t, workerPath));
+  const native = o.targets.filter(isNative);
+  const missing = native.length > 0 ? nativeUnavailable() : null;
+  if (missing && (o.ci || process.env.CI)) throw new Error(`the native fuzz targets need cargo-fuzz: ${missing}`);
+  if (missing) console.log(`fuzz: skipping ${native.join(', ')}: ${missing}`);
+  else {
+    for (const t of native) {
+      const r = await fuzzNative(t, { timeS: o.nativeTimeS, seed: o.seed, timeoutS: o.timeoutS, rssMb: o.rssMb, runs: o.runs, merge: o.merge, committedOnly: o.ci });
+      summaries.push({ target: t, seeds: 0, final: r.final, growth: [], finding: r.finding });
+    }
+  }
+  console.log('\ntarget               runs      exec/s  covered/counters  features  corpus  finding');
   for (const s of summaries) {
     const f = s.final;
     const rate = f.ms > 0 ? Math.round((f.runs * 1000) / f.ms) : 0;
     console.log(
-      `${s.target.padEnd(15)} ${String(f.runs).padStart(8)} ${String(rate).padStart(8)}  ${`${f.covered}/${f.counters}`.padStart(16)}  ${String(f.features).padStart(8)}  ${String(f.corpus).padStart(6)}  ${s.finding ? `${s.finding.kind} ${s.finding.file}` : '-'}`,
+      `${s.target.padEnd(20)} ${String(f.runs).padStart(8)} ${String(rate).padStart(8)}  ${`${f.covered}/${f.counters}`.padStart(16)}  ${String(f.features).padStart(8)}  ${String(f.corpus).padStart(6)}  ${s.finding ? `${s.finding.kind} ${s.finding.file}` : '-'}`,
     );
   }
   if (o.json) writeFileSync(o.json, JSON.stringify(summaries, null, 1));

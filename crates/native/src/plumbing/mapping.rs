@@ -69,22 +69,56 @@ fn page_size() -> u64 {
   if p > 0 { p as u64 } else { 4096 }
 }
 
+/// The size of the regular file behind `fd` (memfd, shm, hugetlbfs): what may be mapped of it.
+fn file_size(fd: RawFd) -> NativeResult<u64> {
+  // SAFETY: stat is plain old data; all-zero is valid, and fstat fills it or fails.
+  let mut st: libc::stat = unsafe { std::mem::zeroed() };
+  // SAFETY: `st` is a live, writable stat.
+  if unsafe { libc::fstat(fd, &mut st) } != 0 {
+    return Err(NativeError::last_os("fstat"));
+  }
+  if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+    return Err(NativeError::invalid("only regular files (memfd, shm, hugetlbfs) can be mapped"));
+  }
+  Ok(u64::try_from(st.st_size).unwrap_or(0))
+}
+
+/// Keep the file from shrinking under the mapping (F_SEAL_SHRINK), when it can be sealed. A
+/// shrunk file turns every access to the lost pages into SIGBUS, which would kill the process.
+/// Best effort: a memfd created without MFD_ALLOW_SEALING, or a file outside memfd, cannot be
+/// sealed, and then the peer that owns it must not shrink it (docs/hostile.md).
+fn seal_against_shrinking(fd: RawFd) {
+  // SAFETY: fcntl with plain integer arguments; failure changes nothing.
+  let seals = unsafe { libc::fcntl(fd, libc::F_GET_SEALS) };
+  if seals >= 0 && seals & libc::F_SEAL_SHRINK == 0 {
+    // SAFETY: as above.
+    unsafe { libc::fcntl(fd, libc::F_ADD_SEALS, libc::F_SEAL_SHRINK) };
+  }
+}
+
 /// Map `len` bytes of `fd` from file offset `offset` shared (read-write unless `read_only`).
 /// The offset need not be page aligned (vhost-user's mmap_offset is not): the mapping starts at
-/// the page below and the region points at the requested byte.
+/// the page below and the region points at the requested byte. Bytes past the end of the file
+/// are refused: mmap would accept them and the first access would raise SIGBUS.
 pub fn map_fd(fd: RawFd, offset: u64, len: u64, read_only: bool) -> NativeResult<Region> {
   if len == 0 {
     return Err(NativeError::invalid("cannot map 0 bytes"));
   }
+  let end = offset.checked_add(len).ok_or_else(|| NativeError::invalid("offset + size overflows"))?;
+  let file = file_size(fd)?;
+  if end > file {
+    return Err(NativeError::invalid(format!("bytes {offset}..{end} pass the end of the file ({file} bytes)")));
+  }
   let page = page_size();
   let aligned = offset - offset % page;
   let delta = offset - aligned;
-  let map_len = delta.checked_add(len).ok_or_else(|| NativeError::invalid("offset + size overflows"))?;
+  let map_len = delta + len; // <= end, which did not overflow
   let map_len = usize::try_from(map_len).map_err(|_| NativeError::invalid("size does not fit the address space"))?;
   let file_off = libc::off_t::try_from(aligned).map_err(|_| NativeError::invalid("offset too large"))?;
   if isize::try_from(map_len).is_err() {
     return Err(NativeError::invalid("size does not fit the address space"));
   }
+  seal_against_shrinking(fd);
   let prot = if read_only { libc::PROT_READ } else { libc::PROT_READ | libc::PROT_WRITE };
   // SAFETY: a fresh mapping at a kernel-chosen address; it aliases nothing of ours.
   let p = unsafe { libc::mmap(std::ptr::null_mut(), map_len, prot, libc::MAP_SHARED, fd, file_off) };
@@ -260,6 +294,31 @@ mod tests {
     assert_eq!(map_fd(m.as_raw_fd(), 0, 0, false).unwrap_err().code.0, "ERR_INVALID_ARG");
     assert_eq!(map_fd(-1, 0, 4096, false).unwrap_err().code.0, "EBADF");
     assert_eq!(map_fd(m.as_raw_fd(), u64::MAX - 10, 4096, false).unwrap_err().code.0, "ERR_INVALID_ARG");
+  }
+
+  #[test]
+  fn bytes_past_the_end_of_the_file_are_refused() {
+    let m = memfd(8192);
+    assert!(map_fd(m.as_raw_fd(), 4096, 4096, false).is_ok());
+    assert_eq!(map_fd(m.as_raw_fd(), 4097, 4096, false).unwrap_err().code.0, "ERR_INVALID_ARG");
+    assert_eq!(map_fd(m.as_raw_fd(), 0, 8193, false).unwrap_err().code.0, "ERR_INVALID_ARG");
+    assert_eq!(map_fd(m.as_raw_fd(), 8192, 1, true).unwrap_err().code.0, "ERR_INVALID_ARG");
+  }
+
+  #[test]
+  fn a_mapped_memfd_can_no_longer_shrink() {
+    let m = memfd(8192);
+    let r = map_fd(m.as_raw_fd(), 0, 8192, false).unwrap();
+    // SAFETY: ftruncate on our own memfd.
+    assert_ne!(unsafe { libc::ftruncate(m.as_raw_fd(), 4096) }, 0);
+    // SAFETY: the last byte of a live 8192-byte mapping whose file still has 8192 bytes.
+    unsafe { *r.ptr().add(8191) = 1 };
+  }
+
+  #[test]
+  fn only_regular_files_are_mapped() {
+    let (a, _b) = crate::plumbing::unix_socket::pair().unwrap();
+    assert_eq!(map_fd(a.as_raw_fd(), 0, 4096, false).unwrap_err().code.0, "ERR_INVALID_ARG");
   }
 
   #[test]

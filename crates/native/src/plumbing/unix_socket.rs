@@ -19,8 +19,8 @@ pub struct Received {
   pub bytes: usize,
   /// Descriptors received, in order; empty when the control data was truncated.
   pub fds: Vec<OwnedFd>,
-  /// MSG_CTRUNC: the peer sent more descriptors than `max_fds`; every descriptor of the message
-  /// has been closed (the kernel drops the ones that did not fit, we close the ones that did).
+  /// The peer sent more descriptors than `max_fds`; every descriptor of the message has been
+  /// closed (the kernel drops the ones that did not fit, we close the ones that did).
   pub truncated: bool,
 }
 
@@ -121,6 +121,41 @@ fn control_buffer(n: usize) -> Vec<u64> {
   vec![0u64; bytes.div_ceil(8)]
 }
 
+/// The descriptors of every SCM_RIGHTS message in `control`, in order: the bytes of a control
+/// buffer recvmsg filled (msg_controllen of them). The walk trusts no length in the buffer: a
+/// header shorter than itself or longer than what is left ends it (glibc's CMSG_NXTHDR does the
+/// same), so it never reads outside `control` and takes at most `control.len() / 4` descriptors.
+pub fn rights_in(control: &[u8]) -> Vec<RawFd> {
+  // SAFETY: CMSG_LEN is pure arithmetic.
+  let header = unsafe { libc::CMSG_LEN(0) } as usize;
+  // SAFETY: CMSG_SPACE is pure arithmetic.
+  let space0 = unsafe { libc::CMSG_SPACE(0) } as usize;
+  let mut fds = Vec::new();
+  let mut at = 0usize;
+  while control.len() - at >= header {
+    // SAFETY: `header` bytes from `at` are inside `control` (loop condition); an unaligned read
+    // of a plain-old-data struct.
+    let h: libc::cmsghdr = unsafe { std::ptr::read_unaligned(control.as_ptr().add(at).cast()) };
+    let len = h.cmsg_len as usize;
+    if len < header || len > control.len() - at {
+      break;
+    }
+    if h.cmsg_level == libc::SOL_SOCKET && h.cmsg_type == libc::SCM_RIGHTS {
+      let data = &control[at + header..at + len];
+      fds.extend(data.chunks_exact(mem::size_of::<RawFd>()).map(|c| RawFd::from_ne_bytes([c[0], c[1], c[2], c[3]])));
+    }
+    // The next header starts at the aligned end of this one (CMSG_ALIGN(len)); `len` fits u32
+    // because it is at most control.len().
+    // SAFETY: pure arithmetic.
+    let step = unsafe { libc::CMSG_SPACE(len as u32) } as usize - space0;
+    match at.checked_add(step) {
+      Some(next) if next <= control.len() => at = next,
+      _ => break,
+    }
+  }
+  fds
+}
+
 /// recvmsg into `buf`, accepting up to `max_fds` descriptors. None: nothing to read (EAGAIN).
 pub fn recv_with_fds(sock: RawFd, buf: &mut [u8], max_fds: usize) -> NativeResult<Option<Received>> {
   if max_fds > MAX_FDS {
@@ -150,25 +185,15 @@ pub fn recv_with_fds(sock: RawFd, buf: &mut [u8], max_fds: usize) -> NativeResul
     }
   };
   // Take ownership of every descriptor first, so any early return below closes them.
-  let mut fds = Vec::new();
-  if max_fds > 0 {
-    // SAFETY: msg was filled by recvmsg; the CMSG_* walk stays inside msg_controllen.
-    unsafe {
-      let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-      while !cmsg.is_null() {
-        if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
-          let data = libc::CMSG_DATA(cmsg);
-          let payload = (*cmsg).cmsg_len as usize - (data as usize - cmsg as usize);
-          for i in 0..payload / mem::size_of::<RawFd>() {
-            let raw = std::ptr::read_unaligned(data.cast::<RawFd>().add(i));
-            fds.push(OwnedFd::from_raw_fd(raw));
-          }
-        }
-        cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
-      }
-    }
-  }
-  let truncated = msg.msg_flags & libc::MSG_CTRUNC != 0;
+  let filled = (msg.msg_controllen as usize).min(control.len() * 8);
+  // SAFETY: `control` is a live Vec<u64> of control.len() * 8 bytes; `filled` is within it.
+  let bytes = unsafe { std::slice::from_raw_parts(control.as_ptr().cast::<u8>(), filled) };
+  // SAFETY: recvmsg installed these descriptors in this process for us; nothing else owns them.
+  let mut fds: Vec<OwnedFd> = rights_in(bytes).into_iter().map(|raw| unsafe { OwnedFd::from_raw_fd(raw) }).collect();
+  // The control buffer is rounded up to 8 bytes, so for an odd `max_fds` the kernel fits one
+  // descriptor more than asked for without setting MSG_CTRUNC: more than `max_fds` is truncation
+  // too (found by the native-recv-fds fuzz target).
+  let truncated = msg.msg_flags & libc::MSG_CTRUNC != 0 || fds.len() > max_fds;
   if truncated {
     // A partial set of a message's descriptors is unusable: close them all (drop) and report.
     fds.clear();
@@ -261,6 +286,47 @@ mod tests {
     assert!(r.truncated);
     assert!(r.fds.is_empty());
     assert_eq!(fd_count(), before);
+  }
+
+  #[test]
+  fn one_more_fd_than_an_odd_max_fds_is_truncated_too() {
+    // The control buffer for 1 descriptor has room for 2 (8-byte rounding): the kernel delivers
+    // both without MSG_CTRUNC. Regression of the native-recv-fds fuzz finding
+    // (test/fuzz/regressions/native-recv-fds/odd-max-fds-receives-one-more).
+    let (a, b) = pair().unwrap();
+    let m = memfd_create("m", 0).unwrap();
+    let before = fd_count();
+    send_with_fds(a.as_raw_fd(), b"x", &[m.as_raw_fd(), m.as_raw_fd()]).unwrap();
+    let mut buf = [0u8; 4];
+    let r = recv_with_fds(b.as_raw_fd(), &mut buf, 1).unwrap().unwrap();
+    assert!(r.truncated);
+    assert!(r.fds.is_empty());
+    assert_eq!(fd_count(), before);
+    send_with_fds(a.as_raw_fd(), b"y", &[m.as_raw_fd(); 3]).unwrap();
+    let r = recv_with_fds(b.as_raw_fd(), &mut buf, 3).unwrap().unwrap();
+    assert_eq!((r.truncated, r.fds.len()), (false, 3));
+  }
+
+  #[test]
+  fn control_messages_with_lying_lengths_give_no_descriptor_past_the_buffer() {
+    // cmsg_len past the end, shorter than a header, and an honest SCM_RIGHTS message first.
+    let mut honest = Vec::new();
+    honest.extend_from_slice(&(20usize).to_ne_bytes());
+    honest.extend_from_slice(&libc::SOL_SOCKET.to_ne_bytes());
+    honest.extend_from_slice(&libc::SCM_RIGHTS.to_ne_bytes());
+    honest.extend_from_slice(&7i32.to_ne_bytes());
+    honest.extend_from_slice(&[0; 4]);
+    assert_eq!(rights_in(&honest), vec![7]);
+    let mut long = honest.clone();
+    long[..8].copy_from_slice(&(4096usize).to_ne_bytes());
+    assert!(rights_in(&long).is_empty());
+    let mut short = honest.clone();
+    short[..8].copy_from_slice(&(3usize).to_ne_bytes());
+    assert!(rights_in(&short).is_empty());
+    let mut two = honest.clone();
+    two.extend_from_slice(&long);
+    assert_eq!(rights_in(&two), vec![7]);
+    assert!(rights_in(&honest[..19]).is_empty());
   }
 
   #[test]

@@ -100,14 +100,20 @@ mod tests {
     RutabagaFence { flags, fence_id: id, ctx_id: 3, ring_idx: 1 }
   }
 
-  #[test]
-  fn owner_thread_pushes_do_not_wake_and_drain_in_order() {
+  /// A queue whose waker counts its calls.
+  fn counting_wakes() -> (Arc<FenceQueue>, Arc<AtomicUsize>) {
     let q = FenceQueue::new();
     let wakes = Arc::new(AtomicUsize::new(0));
     let w = Arc::clone(&wakes);
     q.set_waker(Box::new(move || {
       w.fetch_add(1, Ordering::SeqCst);
     }));
+    (q, wakes)
+  }
+
+  #[test]
+  fn owner_thread_pushes_do_not_wake_and_drain_in_order() {
+    let (q, wakes) = counting_wakes();
     let h = q.handler();
     h.call(fence(1, false));
     h.call(fence(2, true));
@@ -119,12 +125,7 @@ mod tests {
 
   #[test]
   fn other_threads_wake_once_until_drained() {
-    let q = FenceQueue::new();
-    let wakes = Arc::new(AtomicUsize::new(0));
-    let w = Arc::clone(&wakes);
-    q.set_waker(Box::new(move || {
-      w.fetch_add(1, Ordering::SeqCst);
-    }));
+    let (q, wakes) = counting_wakes();
     let h = q.handler();
     std::thread::spawn(move || {
       for i in 0..5 {

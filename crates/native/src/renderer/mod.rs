@@ -159,6 +159,14 @@ impl Renderer {
     Ok(Renderer { options, twod, cross, fences, resources: HashMap::new(), contexts: HashMap::new(), scratch: Vec::new(), zeros: Vec::new(), old_zeros: Vec::new() })
   }
 
+  /// Host bytes this renderer keeps per backing run while a backing is attached: our run table,
+  /// plus rutabaga's own copy when cross-domain may hold one (its blobs' runs; a 2D image's runs
+  /// stay here only, so images are charged a little more than they keep under cross-domain).
+  pub fn host_bytes_per_backing_run(&self) -> usize {
+    let rutabaga = if self.cross.is_some() { guest_iovecs::RUTABAGA_RUN_HOST_BYTES } else { 0 };
+    guest_iovecs::RUN_HOST_BYTES + rutabaga
+  }
+
   /// The fence queue (the binding installs its waker and drains it).
   pub fn fences(&self) -> &Arc<FenceQueue> {
     &self.fences
@@ -247,7 +255,9 @@ impl Renderer {
       }
       other => return Err(gpu(INVALID_PARAMETER, format!("blob_mem {other} is not supported (no 3D renderer)"))),
     };
-    let iovecs = backing.as_ref().map(GuestIovecs::to_rutabaga);
+    // Only cross-domain reads a blob's pages through rutabaga (rings); 2D blobs are read back
+    // from our own runs, so rutabaga's copy of them would only cost host memory.
+    let iovecs = if place == Place::Cross { backing.as_ref().map(GuestIovecs::to_rutabaga) } else { None };
     self
       .instance(place)?
       .resource_create_blob(rutabaga_ctx, id, args, iovecs, None)
@@ -277,15 +287,19 @@ impl Renderer {
     true
   }
 
-  /// RESOURCE_ATTACH_BACKING (and a restored blob's backing).
+  /// RESOURCE_ATTACH_BACKING (and a restored blob's backing). rutabaga gets a copy of the runs
+  /// only for cross-domain blobs, which it reads itself; a 2D image's runs stay here and each
+  /// transfer lends rutabaga the window it reads (`transfer_to_host_2d`).
   pub fn attach_backing(&mut self, id: u32, backing: GuestIovecs) -> NativeResult<()> {
     let res = self.res(id)?;
     if res.backing.is_some() {
       return Err(gpu(UNSPEC, format!("resource {id} already has backing")));
     }
     let place = res.place;
-    let iovecs = backing.to_rutabaga();
-    self.instance(place)?.attach_backing(id, iovecs).map_err(|e| from_rutabaga("ATTACH_BACKING", e))?;
+    if place == Place::Cross {
+      let iovecs = backing.to_rutabaga();
+      self.instance(place)?.attach_backing(id, iovecs).map_err(|e| from_rutabaga("ATTACH_BACKING", e))?;
+    }
     if let Some(res) = self.resources.get_mut(&id) {
       res.backing = Some(backing);
     }
@@ -349,7 +363,10 @@ impl Renderer {
     let window = backing.window(offset as usize, end as usize, &self.zeros[..skip]);
     self.twod.attach_backing(id, window).map_err(|e| from_rutabaga("TRANSFER_TO_HOST_2D", e))?;
     let t = Transfer3D::new_2d(r.x, r.y, r.w, r.h, 0);
-    self.twod.transfer_write(0, id, t, None).map_err(|e| from_rutabaga("TRANSFER_TO_HOST_2D", e))
+    let written = self.twod.transfer_write(0, id, t, None);
+    // The window is lent for this call only: rutabaga keeps nothing of a 2D image's backing.
+    let _ = self.twod.detach_backing(id);
+    written.map_err(|e| from_rutabaga("TRANSFER_TO_HOST_2D", e))
   }
 
   /// The whole image of a 2D resource (for snapshots), as the guest wrote it.
@@ -375,18 +392,10 @@ impl Renderer {
     }
     let mut copy = bytes.to_vec();
     let own = GuestIovecs::new([(copy.as_mut_ptr(), copy.len())]).ok_or_else(|| gpu(UNSPEC, "size"))?;
-    let previous = res.backing.as_ref().map(GuestIovecs::to_rutabaga);
     self.twod.attach_backing(id, own.to_rutabaga()).map_err(|e| from_rutabaga("write pixels", e))?;
     let result = self.twod.transfer_write(0, id, Transfer3D::new_2d(0, 0, width, height, 0), None);
     // Never leave rutabaga pointing at `copy`, which is freed on return.
-    match previous {
-      Some(p) => {
-        let _ = self.twod.attach_backing(id, p);
-      }
-      None => {
-        let _ = self.twod.detach_backing(id);
-      }
-    }
+    let _ = self.twod.detach_backing(id);
     result.map_err(|e| from_rutabaga("write pixels", e))
   }
 

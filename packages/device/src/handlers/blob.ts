@@ -43,9 +43,9 @@ export function createBlobChecks(s: DeviceState, ctxId: number, resourceId: numb
   }
   if (nrEntries > s.limits.maxBackingEntries) return errParameter(`CREATE_BLOB: ${nrEntries} entries > ${s.limits.maxBackingEntries}`);
   if (!guestBacked && nrEntries !== 0) return errParameter('CREATE_BLOB: HOST3D blobs take no entries');
-  // Guest entries cost what ATTACH_BACKING's do (Backing.hostBytes); checked from nr_entries
+  // Guest entries cost what ATTACH_BACKING's do (DeviceState.backingHostBytes); checked from nr_entries
   // before resolving, charged as resolved.
-  const room = s.resources.canAdd(size + (guestBacked ? Backing.hostBytesFor(nrEntries) : 0));
+  const room = s.resources.canAdd(size + (guestBacked ? s.backingHostBytes(nrEntries) : 0));
   return room.ok ? null : room;
 }
 
@@ -68,7 +68,7 @@ export function createBlob(s: DeviceState, cmd: CmdResourceCreateBlob): Outcome 
     if (b.value.size < size) return errParameter(`CREATE_BLOB: size ${size} beyond the ${b.value.size} backing bytes`);
     backing = b.value;
   }
-  const hostBytes = size + (backing ? backing.hostBytes : 0);
+  const hostBytes = size + (backing ? s.backingHostBytes(backing.runCount) : 0);
   const fits = s.resources.canAdd(hostBytes);
   if (!fits.ok) return fits;
   const r = s.renderer.createBlob(cmd.resourceId, { ctxId, blobMem: cmd.blobMem, blobFlags: cmd.blobFlags, blobId: cmd.blobId, size, backing });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { C, rect } from '../../test/cmd.js';
 import { PAGE, Rig } from '../../test/rig.js';
 import { Backing } from '../backing.js';
+import { Renderer2D } from '../renderer-2d.js';
 import { RESOURCE_HOST_BYTES } from '../resources.js';
 
 const OKT = P.VIRTIO_GPU_RESP_OK_NODATA;
@@ -89,6 +90,24 @@ describe('ATTACH_BACKING / DETACH_BACKING', () => {
     expect(rig.send(C.attach(1, tiny(100, gpa)))?.type).toBe(OKT);
     expect(rig.send(C.unref(1))?.type).toBe(OKT);
     expect(rig.device.hostBytesUsed).toBe(0);
+  });
+  it("a renderer's own bytes per run (hostBytesPerBackingRun) are charged too, and refused from nr_entries", () => {
+    // A renderer that keeps 16 bytes a run (the rutabaga renderer's run table).
+    class KeepsRuns extends Renderer2D {
+      override readonly capabilities = { ...new Renderer2D().capabilities, hostBytesPerBackingRun: 16 };
+    }
+    const tiny = (n: number, base: number) => Array.from({ length: n }, (_, i) => ({ addr: BigInt(base + i * 2), length: 1 }));
+    const charge = (runs: number) => Backing.hostBytesFor(runs) + 16 * runs;
+    const rig = new Rig({ renderer: new KeepsRuns(), limits: { hostMemoryBytes: 4 + RESOURCE_HOST_BYTES + charge(100) } });
+    const gpa = rig.pages(1)[0]!;
+    expect(rig.send(C.create2d(1, 1, 1, 1))?.type).toBe(OKT);
+    // 101 entries would fit without the renderer's share: Backing.hostBytesFor(101) < charge(100).
+    expect(Backing.hostBytesFor(101)).toBeLessThan(charge(100));
+    expect(rig.send(C.attach(1, tiny(101, gpa)))?.type).toBe(P.VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
+    expect(rig.send(C.attach(1, tiny(100, gpa)))?.type).toBe(OKT);
+    expect(rig.device.hostBytesUsed).toBe(4 + RESOURCE_HOST_BYTES + charge(100));
+    expect(rig.send(C.detach(1))?.type).toBe(OKT);
+    expect(rig.device.hostBytesUsed).toBe(4 + RESOURCE_HOST_BYTES);
   });
   it('attach -> OK; second attach -> ERR_UNSPEC', () => {
     const rig = new Rig();

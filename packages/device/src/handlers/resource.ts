@@ -61,7 +61,7 @@ export function attachChecks(s: DeviceState, resourceId: number, nrEntries: numb
   if (nrEntries > s.limits.maxBackingEntries) return errParameter(`ATTACH_BACKING: ${nrEntries} entries > ${s.limits.maxBackingEntries}`);
   // Refuse from nr_entries before resolving anything: a guest must not buy host CPU with
   // attaches that fail. The charge is then what the resolved backing really keeps.
-  const room = s.resources.fits(Backing.hostBytesFor(nrEntries));
+  const room = s.resources.fits(s.backingHostBytes(nrEntries));
   return room.ok ? null : room;
 }
 
@@ -76,7 +76,7 @@ export function attachBacking(s: DeviceState, cmd: CmdResourceAttachBacking): Ou
   const res = s.resources.get(cmd.resourceId)!;
   const b = Backing.resolve(s.memory, cmd.entries, s.limits.maxBackingEntries);
   if (!b.ok) return b;
-  const charged = s.resources.chargeBacking(res, b.value.hostBytes);
+  const charged = s.resources.chargeBacking(res, s.backingHostBytes(b.value.runCount));
   if (!charged.ok) return charged;
   const r = s.renderer.attachBacking(res.id, b.value);
   if (!r.ok) {
