@@ -47,6 +47,11 @@ export const PIXEL_FORMATS: ReadonlyMap<number, PixelLayout> = new Map([
   [VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, layout(0, 1, 2, -1)],
 ]);
 
+/** Each format's layout with its alpha ignored (a = -1): what an opaque conversion reads. */
+const OPAQUE_LAYOUTS: ReadonlyMap<number, PixelLayout> = new Map(
+  [...PIXEL_FORMATS].map(([format, l]) => [format, l.a < 0 ? l : layout(l.r, l.g, l.b, -1)]),
+);
+
 /** Bytes per pixel of a 2D format, or 0 when the guest named an unknown format. */
 export function bytesPerPixel(format: number): number {
   return PIXEL_FORMATS.has(format) ? 4 : 0;
@@ -54,7 +59,8 @@ export function bytesPerPixel(format: number): number {
 
 /**
  * Convert `pixels` pixels from `src` (format `format`) at `srcOffset` to RGBA8 in `dst` at
- * `dstOffset`. The caller has checked both ranges. R8G8B8A8 is a straight copy.
+ * `dstOffset`. The caller has checked both ranges. R8G8B8A8 is a straight copy. With `opaque`,
+ * every alpha is 255, as for an X format (see {@link convertRectToRgba}).
  */
 export function convertRowToRgba(
   format: number,
@@ -63,15 +69,18 @@ export function convertRowToRgba(
   dst: Uint8Array,
   dstOffset: number,
   pixels: number,
+  opaque = false,
 ): void {
-  convertRectToRgba(format, src, srcOffset, 0, dst, dstOffset, 0, pixels, 1);
+  convertRectToRgba(format, src, srcOffset, 0, dst, dstOffset, 0, pixels, 1, null, opaque);
 }
 
 /**
  * Convert a `width` x `height` block from `src` (format `format`, row i at `srcOffset + i *
  * srcStrideBytes`) to RGBA8 in `dst` (row i at `dstOffset + i * dstStrideBytes`). The caller has
  * checked both ranges; an unknown format converts nothing. `store`, when given, is the PixelStore
- * whose `pixels` are `src`: the kernel then reads them in place.
+ * whose `pixels` are `src`: the kernel then reads them in place. `opaque` writes every alpha as
+ * 255 in the same pass (an opaque display surface then needs no second pass over its pixels);
+ * R8G8B8A8 is then no longer a plain copy but R8G8B8X8's conversion.
  */
 export function convertRectToRgba(
   format: number,
@@ -84,11 +93,12 @@ export function convertRectToRgba(
   width: number,
   height: number,
   store?: PixelStore | null,
+  opaque = false,
 ): void {
-  const l = PIXEL_FORMATS.get(format);
-  if (!l || width <= 0 || height <= 0) return;
+  const given = PIXEL_FORMATS.get(format);
+  if (!given || width <= 0 || height <= 0) return;
   const rowBytes = width * 4;
-  if (format === VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM) {
+  if (format === VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM && !opaque) {
     if (height === 1 || (srcStrideBytes === rowBytes && dstStrideBytes === rowBytes)) {
       dst.set(src.subarray(srcOffset, srcOffset + rowBytes * height), dstOffset);
       return;
@@ -99,6 +109,8 @@ export function convertRectToRgba(
     }
     return;
   }
+  // Forcing alpha makes any format its X twin: the alpha byte is then ignored like an X byte.
+  const l = opaque ? OPAQUE_LAYOUTS.get(format)! : given;
   const alpha = l.a < 0 ? OPAQUE : 0;
   const fromStore = store && store.pixels === src ? store : null;
   const contiguous = srcStrideBytes === rowBytes && dstStrideBytes === rowBytes;
@@ -208,6 +220,8 @@ const SIMD_NAMES: ReadonlyMap<number, SwizzleName> = new Map([
   [VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM, 'byteSwap'],
   [VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM, 'byteSwap'],
   [VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, 'identity'],
+  // Only when alpha is forced; otherwise R8G8B8A8 is a plain copy.
+  [VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM, 'identity'],
 ]);
 
 /** The alpha byte of an RGBA8 pixel read as a little-endian int32. */
@@ -259,6 +273,7 @@ const KERNELS: ReadonlyMap<number, Kernel> = new Map([
   [VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM, byteSwap],
   [VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM, byteSwap],
   [VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, setAlpha],
+  [VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM, setAlpha],
 ]);
 
 /**
@@ -298,7 +313,8 @@ function convertBytes(l: PixelLayout, src: Uint8Array, srcOffset: number, dst: U
  * `dstFormat`) at `dstOffset`; the caller checked both ranges. Pixels are copied as they are when
  * the colour bytes sit in the same places and the destination has no alpha (B8G8R8A8 or
  * B8G8R8X8 into B8G8R8X8: its X byte is then whatever the source had); otherwise channels move
- * and an alpha from an X source, or an X destination byte, is 255. False for an unknown format.
+ * and an alpha from an X source, or an X destination byte, is 255. With `opaque`, the
+ * destination's alpha or X byte is always 255. False for an unknown format.
  * (RGBA8 destinations have the faster {@link convertRectToRgba}.)
  */
 export function convertRow(
@@ -309,11 +325,12 @@ export function convertRow(
   dst: Uint8Array,
   dstOffset: number,
   pixels: number,
+  opaque = false,
 ): boolean {
-  const s = PIXEL_FORMATS.get(srcFormat);
   const d = PIXEL_FORMATS.get(dstFormat);
+  const s = opaque ? OPAQUE_LAYOUTS.get(srcFormat) : PIXEL_FORMATS.get(srcFormat);
   if (!s || !d) return false;
-  if (srcFormat === dstFormat || (s.r === d.r && s.g === d.g && s.b === d.b && d.a < 0)) {
+  if (!opaque && (srcFormat === dstFormat || (s.r === d.r && s.g === d.g && s.b === d.b && d.a < 0))) {
     dst.set(src.subarray(srcOffset, srcOffset + pixels * 4), dstOffset);
     return true;
   }

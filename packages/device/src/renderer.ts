@@ -162,10 +162,20 @@ export interface Renderer {
   /**
    * Read `r` (resource coordinates, or blob coordinates under `layout`) into `dst`, rows
    * `dstStrideBytes` apart: RGBA8, or the VIRTIO_GPU_FORMAT_* `dstFormat` when given (X channels
-   * written as 255). False when the resource cannot be read (the caller checked bounds) or the
-   * renderer cannot produce `dstFormat`.
+   * written as 255). With `opaque`, every pixel's alpha (or X) byte is written as 255 in the same
+   * pass, whatever the resource holds: what a display shows, without a second pass over it.
+   * False when the resource cannot be read (the caller checked bounds) or the renderer cannot
+   * produce `dstFormat`.
    */
-  readback(resourceId: number, r: Rect, dst: Uint8Array, dstStrideBytes: number, layout?: ScanoutLayout, dstFormat?: number): boolean;
+  readback(
+    resourceId: number,
+    r: Rect,
+    dst: Uint8Array,
+    dstStrideBytes: number,
+    layout?: ScanoutLayout,
+    dstFormat?: number,
+    opaque?: boolean,
+  ): boolean;
 
   /** Map a blob for the host-visible region. */
   mapBlob(resourceId: number): Result<BlobMapping>;
