@@ -166,9 +166,13 @@ export class RutabagaRenderer implements Renderer {
     return unspec(NO_3D);
   }
 
-  /** @inheritDoc */
-  readback(resourceId: number, r: Rect, dst: Uint8Array, dstStrideBytes: number, layout?: ScanoutLayout): boolean {
-    return this.hot.rutabagaReadback(this.h, resourceId, r.x, r.y, r.width, r.height, dst, dstStrideBytes, layout);
+  /**
+   * RGBA8 (alpha forced with `opaque`, in the same pass) is the only target the native readback
+   * writes: a `dstFormat` gets false, as the seam says, rather than RGBA8 bytes mislabelled.
+   */
+  readback(resourceId: number, r: Rect, dst: Uint8Array, dstStrideBytes: number, layout?: ScanoutLayout, dstFormat?: number, opaque = false): boolean {
+    if (dstFormat !== undefined) return false;
+    return this.hot.rutabagaReadback(this.h, resourceId, r.x, r.y, r.width, r.height, dst, dstStrideBytes, layout, opaque);
   }
 
   /**
