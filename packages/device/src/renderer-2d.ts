@@ -19,6 +19,7 @@ import type {
   FenceHandler,
   Renderer,
   RendererCapabilities,
+  RendererSnapshot,
   Resource2dArgs,
   Resource3dArgs,
   ScanoutLayout,
@@ -47,13 +48,7 @@ interface GuestBlob {
 type Entry = Image2d | GuestBlob;
 
 /** Snapshot of a {@link Renderer2D}: plain data, pixels copied. */
-export interface Renderer2DSnapshot {
-  readonly kind: 'renderer-2d';
-  readonly resources: ReadonlyArray<
-    | { id: number; kind: '2d'; format: number; width: number; height: number; pixels: Uint8Array }
-    | { id: number; kind: 'blob'; size: number }
-  >;
-}
+export type Renderer2DSnapshot = RendererSnapshot<'renderer-2d', { readonly id: number; readonly kind: 'blob'; readonly size: number }>;
 
 const NO_3D = 'the 2D renderer has no 3D support';
 

@@ -209,3 +209,23 @@ export interface Renderer {
   /** Drop every resource, context and pending fence (device reset). */
   reset(): void;
 }
+
+/** A 2D image in a renderer's snapshot: the guest's bytes as stored, rows `width * 4` apart, copied. */
+export interface Image2dSnapshot {
+  readonly id: number;
+  readonly kind: '2d';
+  readonly format: number;
+  readonly width: number;
+  readonly height: number;
+  readonly pixels: Uint8Array;
+}
+
+/**
+ * The shape renderers' snapshots share: which renderer took it (`kind`, checked by `restore`)
+ * and its resources, 2D images with their pixels or the renderer's `Other` kinds (blobs, whose
+ * backing the device re-attaches).
+ */
+export interface RendererSnapshot<Kind extends string, Other> {
+  readonly kind: Kind;
+  readonly resources: ReadonlyArray<Image2dSnapshot | Other>;
+}
