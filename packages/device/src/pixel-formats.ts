@@ -166,7 +166,10 @@ interface Runs {
   runBytes: number;
 }
 
-/** The plan of the conversion under way, reused (conversions never nest): no allocation per readback. It keeps its last two buffers reachable until the next conversion, as viewCache does. */
+/**
+ * The plan of the conversion under way, reused (conversions never nest): no allocation per
+ * readback. It keeps its last two buffers reachable until the next conversion, as viewCache does.
+ */
 const plan: Runs = { src: new Uint8Array(0), srcOffset: 0, srcStrideBytes: 0, dst: new Uint8Array(0), dstOffset: 0, dstStrideBytes: 0, runs: 0, runBytes: 0 };
 
 /**

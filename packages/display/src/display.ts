@@ -313,8 +313,8 @@ export class Display extends TypedEmitter<DisplayEvents> implements ScanoutSink 
 
   /**
    * Reads `rect` from the source into the surface. An opaque display has the source force alpha
-   * in the same pass as its format conversion: a second pass over the rect would cost about as
-   * much again as the read (docs: packages/display/bench/display-update.mjs).
+   * in the same pass as its format conversion: a second pass over the rect cost about as much
+   * again as the read (measured by bench/display-update.mjs, which still times that path).
    */
   private read(scanoutId: number, rect: Rect, s: Surface): boolean {
     // dst starts at the rect's top-left so the source writes row i at i * stride.
