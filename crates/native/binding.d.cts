@@ -184,8 +184,11 @@ export declare function recvWithFds(fd: number, buf: Uint8Array, maxFds: number)
 /** Start a fence; retirement comes through rutabagaTakeFences. */
 export declare function rutabagaCreateFence(handle: number, fenceId: bigint, ctxId: number, ringIdx: number, ringed: boolean): void
 
-/** Read a rect as RGBA8 into `dst` (rows `dstStride` apart); false when it cannot be read. */
-export declare function rutabagaReadback(handle: number, id: number, x: number, y: number, width: number, height: number, dst: Uint8Array, dstStride: number, layout?: CoreLayout | undefined | null): boolean
+/**
+ * Read a rect as RGBA8 into `dst` (rows `dstStride` apart), every alpha 255 with `opaque`;
+ * false when it cannot be read.
+ */
+export declare function rutabagaReadback(handle: number, id: number, x: number, y: number, width: number, height: number, dst: Uint8Array, dstStride: number, layout?: CoreLayout | undefined | null, opaque?: boolean | undefined | null): boolean
 
 /** Every fence retired so far, in arrival order. */
 export declare function rutabagaTakeFences(handle: number): Array<CoreFence>

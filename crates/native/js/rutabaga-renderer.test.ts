@@ -29,6 +29,16 @@ function pattern(n: number, seed: number): Uint8Array {
   return out;
 }
 
+/** A 16x8 image of `format` holding pattern bytes, transferred and shown on scanout 0. */
+async function showPattern(r: ReturnType<typeof rig>, format: number): Promise<void> {
+  const entries = r.ram.allocScattered(16 * 8 * 4);
+  r.ram.writeEntries(entries, 0, pattern(16 * 8 * 4, format));
+  await send(r, cmd.resourceCreate2d(1, format, 16, 8));
+  await send(r, cmd.attachBacking(1, entries));
+  await send(r, cmd.transferToHost2d(1, rect(0, 0, 16, 8)));
+  await send(r, cmd.setScanout(0, 1, rect(0, 0, 16, 8)));
+}
+
 /** Run the same guest commands on a TS-rendered and a rutabaga-rendered GPU; return both scanouts. */
 async function both(w: number, h: number, body: (r: ReturnType<typeof rig>) => Promise<void>): Promise<[Uint8Array, Uint8Array]> {
   const out: Uint8Array[] = [];
@@ -87,16 +97,37 @@ describeRenderer('RutabagaRenderer through the device', () => {
 
   it('all eight 2D formats read back exactly as with the TS renderer', async () => {
     for (const format of FORMATS) {
-      const [ts, rb] = await both(16, 8, async (r) => {
-        const entries = r.ram.allocScattered(16 * 8 * 4);
-        r.ram.writeEntries(entries, 0, pattern(16 * 8 * 4, format));
-        await send(r, cmd.resourceCreate2d(1, format, 16, 8));
-        await send(r, cmd.attachBacking(1, entries));
-        await send(r, cmd.transferToHost2d(1, rect(0, 0, 16, 8)));
-        await send(r, cmd.setScanout(0, 1, rect(0, 0, 16, 8)));
-      });
+      const [ts, rb] = await both(16, 8, (r) => showPattern(r, format));
       expect(Buffer.compare(ts, rb), `format ${format}`).toBe(0);
     }
+  });
+
+  it('opaque readback, all eight formats: the RGBA8 readback with alpha 255, as from the TS renderer', async () => {
+    for (const format of FORMATS) {
+      const outs: Uint8Array[] = [];
+      for (const renderer of [new Renderer2D(), new RutabagaRenderer()]) {
+        const r = rig(renderer, { scanouts: [{ width: 16, height: 8 }] });
+        await showPattern(r, format);
+        // A sub-rect into a padded stride: the bytes between rows stay as they were.
+        const sub = { x: 3, y: 1, width: 11, height: 6 };
+        const plain = pattern(60 * 6, 9);
+        const opaque = plain.slice();
+        expect(r.device.readScanout(0, sub, plain, 60)).toBe(true);
+        expect(r.device.readScanout(0, sub, opaque, 60, undefined, true)).toBe(true);
+        for (let y = 0; y < sub.height; y++) for (let x = 0; x < sub.width; x++) plain[y * 60 + x * 4 + 3] = 255;
+        expect(Buffer.compare(opaque, plain), `format ${format}, ${renderer.constructor.name}`).toBe(0);
+        outs.push(opaque);
+      }
+      expect(Buffer.compare(outs[0]!, outs[1]!), `format ${format}`).toBe(0);
+    }
+  });
+
+  it('readback into another format -> false (RGBA8 is the only target it writes)', async () => {
+    const renderer = new RutabagaRenderer();
+    expect(renderer.createResource2d(1, { format: P.VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, width: 4, height: 4 }).ok).toBe(true);
+    const out = new Uint8Array(64);
+    expect(renderer.readback(1, { x: 0, y: 0, width: 4, height: 4 }, out, 16)).toBe(true);
+    expect(renderer.readback(1, { x: 0, y: 0, width: 4, height: 4 }, out, 16, undefined, P.VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM)).toBe(false);
   });
 
   it('bad commands get the same answers as from the TS renderer', async () => {

@@ -25,6 +25,7 @@ import type {
   FenceHandler,
   Renderer,
   RendererCapabilities,
+  RendererSnapshot,
   Resource2dArgs,
   Resource3dArgs,
   Result,
@@ -52,13 +53,7 @@ type Entry =
   | { kind: 'host-blob'; size: number };
 
 /** Snapshot of a {@link RutabagaRenderer}: plain data, pixels copied. */
-export interface RutabagaSnapshot {
-  readonly kind: 'rutabaga';
-  readonly resources: ReadonlyArray<
-    | { id: number; kind: '2d'; format: number; width: number; height: number; pixels: Uint8Array }
-    | { id: number; kind: 'guest-blob'; size: number }
-  >;
-}
+export type RutabagaSnapshot = RendererSnapshot<'rutabaga', { readonly id: number; readonly kind: 'guest-blob'; readonly size: number }>;
 
 const NO_3D = 'rutabaga has no 3D component in this build (virgl_renderer/gfxstream are opt-in features)';
 
@@ -173,9 +168,13 @@ export class RutabagaRenderer implements Renderer {
     return unspec(NO_3D);
   }
 
-  /** @inheritDoc */
-  readback(resourceId: number, r: Rect, dst: Uint8Array, dstStrideBytes: number, layout?: ScanoutLayout): boolean {
-    return this.hot.rutabagaReadback(this.h, resourceId, r.x, r.y, r.width, r.height, dst, dstStrideBytes, layout);
+  /**
+   * RGBA8 (alpha forced with `opaque`, in the same pass) is the only target the native readback
+   * writes: a `dstFormat` gets false, as the seam says, rather than RGBA8 bytes mislabelled.
+   */
+  readback(resourceId: number, r: Rect, dst: Uint8Array, dstStrideBytes: number, layout?: ScanoutLayout, dstFormat?: number, opaque = false): boolean {
+    if (dstFormat !== undefined) return false;
+    return this.hot.rutabagaReadback(this.h, resourceId, r.x, r.y, r.width, r.height, dst, dstStrideBytes, layout, opaque);
   }
 
   /**

@@ -63,7 +63,8 @@ pub fn rutabaga_transfer_to_host_2d(handle: u32, id: u32, x: u32, y: u32, width:
   with(handle, |s| s.r()?.transfer_to_host_2d(id, Rect { x, y, w: width, h: height }, offset)).map_err(Into::into)
 }
 
-/// Read a rect as RGBA8 into `dst` (rows `dstStride` apart); false when it cannot be read.
+/// Read a rect as RGBA8 into `dst` (rows `dstStride` apart), every alpha 255 with `opaque`;
+/// false when it cannot be read.
 #[napi(catch_unwind)]
 #[allow(clippy::too_many_arguments)]
 pub fn rutabaga_readback(
@@ -76,11 +77,12 @@ pub fn rutabaga_readback(
   mut dst: Uint8ArraySlice<'_>,
   dst_stride: u32,
   layout: Option<CoreLayout>,
+  opaque: Option<bool>,
 ) -> bool {
   let layout = layout.map(|l| BlobLayout { format: l.format, width: l.width, height: l.height, stride: l.stride_bytes, offset: l.offset_bytes });
   // SAFETY: `dst` is written only during this call, on the JS thread.
   let out = unsafe { dst.as_mut() };
-  with(handle, |s| Ok(s.r()?.readback(id, Rect { x, y, w: width, h: height }, out, dst_stride as usize, layout))).unwrap_or(false)
+  with(handle, |s| Ok(s.r()?.readback(id, Rect { x, y, w: width, h: height }, out, dst_stride as usize, layout, opaque.unwrap_or(false)))).unwrap_or(false)
 }
 
 /// Start a fence; retirement comes through rutabagaTakeFences.

@@ -86,7 +86,7 @@ export async function runV86(args: string[], io: CliIo): Promise<number> {
   }
 
   let gpu: V86VirtioGpu | null = null;
-  const display = new Display({ source: { readScanout: (id, rect, dst, stride) => gpu?.readScanout(id, rect, dst, stride) ?? false } });
+  const display = new Display({ source: { readScanout: (id, rect, dst, stride, format, opaque) => gpu?.readScanout(id, rect, dst, stride, format, opaque) ?? false } });
   let line = '';
   const guest = await bootLinux({
     kernel: values.kernel!,

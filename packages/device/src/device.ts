@@ -227,17 +227,18 @@ export class VirtioGpuDevice {
   /**
    * Read `rect` (scanout coordinates) of what scanout `scanoutId` shows into `dst`, rows
    * `dstStrideBytes` apart, as RGBA8 or, with `format`, in that VIRTIO_GPU_FORMAT_* (a display
-   * that takes B8G8R8X8 then gets the guest's own bytes copied). False when the scanout shows
+   * that takes B8G8R8X8 then gets the guest's own bytes copied). `opaque` writes every alpha
+   * (or X) byte as 255 in the same pass (Renderer.readback). False when the scanout shows
    * nothing or the rect is outside it.
    */
-  readScanout(scanoutId: number, rect: Rect, dst: Uint8Array, dstStrideBytes: number, format?: number): boolean {
+  readScanout(scanoutId: number, rect: Rect, dst: Uint8Array, dstStrideBytes: number, format?: number, opaque?: boolean): boolean {
     const sc = this.state.scanouts[scanoutId];
     if (!sc || sc.resourceId === 0) return false;
     if (!rectInside(rect, sc.r.width, sc.r.height)) return false;
     if (rect.width === 0 || rect.height === 0) return true;
     if (dstStrideBytes < rect.width * 4 || (rect.height - 1) * dstStrideBytes + rect.width * 4 > dst.byteLength) return false;
     const src = { x: sc.r.x + rect.x, y: sc.r.y + rect.y, width: rect.width, height: rect.height };
-    return this.renderer.readback(sc.resourceId, src, dst, dstStrideBytes, sc.layout ?? undefined, format);
+    return this.renderer.readback(sc.resourceId, src, dst, dstStrideBytes, sc.layout ?? undefined, format, opaque);
   }
 
   // ---- introspection for embedders and tests ---------------------------------------------------

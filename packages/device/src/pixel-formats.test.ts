@@ -3,7 +3,8 @@ import {
   VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM,
   VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM,
 } from '@virtio-gpu/protocol';
-import { expectSameBytes, noise } from '../test/noise.js';
+import { noise } from '../test/noise.js';
+import { firstDifference } from '../test/pixels.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIXEL_FORMATS, convertRectToRgba, convertRowToRgba, setSimdConversion, type PixelLayout } from './pixel-formats.js';
 import { simdSwizzle } from './simd-swizzle.js';
@@ -51,7 +52,7 @@ describe.each([
         const want = got.slice();
         convertRectToRgba(format, src, c.srcOff, srcStride, got, c.dstOff, dstStride, width, height);
         for (let h = 0; h < height; h++) reference(l, src, c.srcOff + h * srcStride, want, c.dstOff + h * dstStride, width);
-        expectSameBytes(got, want);
+        expect(firstDifference(got, want)).toBe(-1);
       });
     }
   }
@@ -64,7 +65,7 @@ describe.each([
       const want = got.slice();
       convertRectToRgba(format, src, 4, pixels * 4, got, 4, pixels * 4, pixels, 1);
       reference(l, src, 4, want, 4, pixels);
-      expectSameBytes(got, want, `format ${format}`);
+      expect(firstDifference(got, want), `format ${format}`).toBe(-1);
     }
   });
 
@@ -74,7 +75,7 @@ describe.each([
     const want = bytes.slice();
     for (let i = 3; i < want.length; i += 4) want[i] = 255;
     convertRowToRgba(VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, bytes, 0, bytes, 0, pixels);
-    expectSameBytes(bytes, want);
+    expect(firstDifference(bytes, want)).toBe(-1);
   });
 
   it('R8G8B8X8 in place on opaque pixels with one exception per chunk position -> only that pixel changes', () => {
@@ -86,7 +87,7 @@ describe.each([
       const want = bytes.slice();
       want[odd * 4 + 3] = 255;
       convertRowToRgba(VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, bytes, 0, bytes, 0, pixels);
-      expectSameBytes(bytes, want, `odd pixel ${odd}`);
+      expect(firstDifference(bytes, want), `odd pixel ${odd}`).toBe(-1);
     }
   });
 
@@ -98,7 +99,7 @@ describe.each([
       const want = new Uint8Array(width * 4 * 5);
       convertRectToRgba(VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, src, 0, width * 4 + 0, got, 0, width * 4, width, 5);
       for (let h = 0; h < 5; h++) reference(l, src, h * width * 4, want, h * width * 4, width);
-      expectSameBytes(got, want, `width ${width}`);
+      expect(firstDifference(got, want), `width ${width}`).toBe(-1);
     }
   });
 

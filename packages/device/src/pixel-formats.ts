@@ -47,6 +47,11 @@ export const PIXEL_FORMATS: ReadonlyMap<number, PixelLayout> = new Map([
   [VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, layout(0, 1, 2, -1)],
 ]);
 
+/** Each format's layout with its alpha ignored (a = -1): what an opaque conversion reads. */
+const OPAQUE_LAYOUTS: ReadonlyMap<number, PixelLayout> = new Map(
+  [...PIXEL_FORMATS].map(([format, l]) => [format, l.a < 0 ? l : layout(l.r, l.g, l.b, -1)]),
+);
+
 /** Bytes per pixel of a 2D format, or 0 when the guest named an unknown format. */
 export function bytesPerPixel(format: number): number {
   return PIXEL_FORMATS.has(format) ? 4 : 0;
@@ -54,7 +59,8 @@ export function bytesPerPixel(format: number): number {
 
 /**
  * Convert `pixels` pixels from `src` (format `format`) at `srcOffset` to RGBA8 in `dst` at
- * `dstOffset`. The caller has checked both ranges. R8G8B8A8 is a straight copy.
+ * `dstOffset`. The caller has checked both ranges. R8G8B8A8 is a straight copy. With `opaque`,
+ * every alpha is 255, as for an X format (see {@link convertRectToRgba}).
  */
 export function convertRowToRgba(
   format: number,
@@ -63,15 +69,18 @@ export function convertRowToRgba(
   dst: Uint8Array,
   dstOffset: number,
   pixels: number,
+  opaque = false,
 ): void {
-  convertRectToRgba(format, src, srcOffset, 0, dst, dstOffset, 0, pixels, 1);
+  convertRectToRgba(format, src, srcOffset, 0, dst, dstOffset, 0, pixels, 1, null, opaque);
 }
 
 /**
  * Convert a `width` x `height` block from `src` (format `format`, row i at `srcOffset + i *
  * srcStrideBytes`) to RGBA8 in `dst` (row i at `dstOffset + i * dstStrideBytes`). The caller has
  * checked both ranges; an unknown format converts nothing. `store`, when given, is the PixelStore
- * whose `pixels` are `src`: the kernel then reads them in place.
+ * whose `pixels` are `src`: the kernel then reads them in place. `opaque` writes every alpha as
+ * 255 in the same pass (an opaque display surface then needs no second pass over its pixels);
+ * R8G8B8A8 is then no longer a plain copy but R8G8B8X8's conversion.
  */
 export function convertRectToRgba(
   format: number,
@@ -84,45 +93,53 @@ export function convertRectToRgba(
   width: number,
   height: number,
   store?: PixelStore | null,
+  opaque = false,
 ): void {
-  const l = PIXEL_FORMATS.get(format);
-  if (!l || width <= 0 || height <= 0) return;
+  const given = PIXEL_FORMATS.get(format);
+  if (!given || width <= 0 || height <= 0) return;
   const rowBytes = width * 4;
-  if (format === VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM) {
-    if (height === 1 || (srcStrideBytes === rowBytes && dstStrideBytes === rowBytes)) {
-      dst.set(src.subarray(srcOffset, srcOffset + rowBytes * height), dstOffset);
-      return;
-    }
-    for (let h = 0; h < height; h++) {
-      const s = srcOffset + h * srcStrideBytes;
-      dst.set(src.subarray(s, s + rowBytes), dstOffset + h * dstStrideBytes);
+  const oneRun = height === 1 || (srcStrideBytes === rowBytes && dstStrideBytes === rowBytes);
+  const r = plan;
+  r.src = src;
+  r.srcOffset = srcOffset;
+  r.srcStrideBytes = srcStrideBytes;
+  r.dst = dst;
+  r.dstOffset = dstOffset;
+  r.dstStrideBytes = dstStrideBytes;
+  r.runs = oneRun ? 1 : height;
+  r.runBytes = oneRun ? rowBytes * height : rowBytes;
+  if (format === VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM && !opaque) {
+    for (let k = 0; k < r.runs; k++) {
+      const at = srcOffset + k * srcStrideBytes;
+      dst.set(src.subarray(at, at + r.runBytes), dstOffset + k * dstStrideBytes);
     }
     return;
   }
+  // Forcing alpha makes any format its X twin: the alpha byte is then ignored like an X byte.
+  const l = opaque ? OPAQUE_LAYOUTS.get(format)! : given;
   const alpha = l.a < 0 ? OPAQUE : 0;
   const fromStore = store && store.pixels === src ? store : null;
-  const contiguous = srcStrideBytes === rowBytes && dstStrideBytes === rowBytes;
-  const runBytes = contiguous || height === 1 ? rowBytes * height : rowBytes;
-  const useWasm = simdEnabled && runBytes >= SIMD_MIN_RUN_BYTES;
+  const useWasm = simdEnabled && r.runBytes >= SIMD_MIN_RUN_BYTES;
   const wasm = !useWasm ? null : fromStore !== null ? fromStore.kernel : simdSwizzle();
   if (wasm !== null) {
-    convertSimd(wasm, fromStore, SIMD_NAMES.get(format)!, alpha, src, srcOffset, srcStrideBytes, dst, dstOffset, dstStrideBytes, rowBytes, height);
+    convertSimd(wasm, fromStore, SIMD_NAMES.get(format)!, alpha, r);
     return;
   }
   const s0 = src.byteOffset + srcOffset;
   const d0 = dst.byteOffset + dstOffset;
+  const runPixels = r.runBytes >> 2;
   if (!LITTLE_ENDIAN || ((s0 | d0 | srcStrideBytes | dstStrideBytes) & 3) !== 0) {
-    for (let h = 0; h < height; h++) convertBytes(l, src, srcOffset + h * srcStrideBytes, dst, dstOffset + h * dstStrideBytes, width);
+    for (let k = 0; k < r.runs; k++) convertBytes(l, src, srcOffset + k * srcStrideBytes, dst, dstOffset + k * dstStrideBytes, runPixels);
     return;
   }
   const s32 = int32View(src.buffer, 0);
   const d32 = int32View(dst.buffer, 1);
   const kernel = KERNELS.get(format)!;
-  for (let h = 0; h < height; h++) {
-    const si = (s0 + h * srcStrideBytes) >> 2;
-    const di = (d0 + h * dstStrideBytes) >> 2;
+  for (let k = 0; k < r.runs; k++) {
+    const si = (s0 + k * srcStrideBytes) >> 2;
+    const di = (d0 + k * dstStrideBytes) >> 2;
     // At most KERNEL_RUN pixels a call, even for one long run: see KERNEL_RUN.
-    for (let x = 0; x < width; x += KERNEL_RUN) kernel(s32, si + x, d32, di + x, Math.min(KERNEL_RUN, width - x), alpha);
+    for (let x = 0; x < runPixels; x += KERNEL_RUN) kernel(s32, si + x, d32, di + x, Math.min(KERNEL_RUN, runPixels - x), alpha);
   }
 }
 
@@ -134,37 +151,43 @@ export function convertRectToRgba(
 const KERNEL_RUN = 1024;
 
 /**
+ * A block of rows as runs of bytes: run k starts at `src[srcOffset + k * srcStrideBytes]` and
+ * `dst[dstOffset + k * dstStrideBytes]`. Rows contiguous on both sides (or a single row) are one
+ * run, so the kernels see the longest stretches there are.
+ */
+interface Runs {
+  src: Uint8Array;
+  srcOffset: number;
+  srcStrideBytes: number;
+  dst: Uint8Array;
+  dstOffset: number;
+  dstStrideBytes: number;
+  runs: number;
+  runBytes: number;
+}
+
+/**
+ * The plan of the conversion under way, reused (conversions never nest): no allocation per
+ * readback. It keeps its last two buffers reachable until the next conversion, as viewCache does.
+ */
+const plan: Runs = { src: new Uint8Array(0), srcOffset: 0, srcStrideBytes: 0, dst: new Uint8Array(0), dstOffset: 0, dstStrideBytes: 0, runs: 0, runBytes: 0 };
+
+/**
  * Converts with the wasm kernel, a chunk at a time through a scratch area in its memory. From a
  * PixelStore the kernel reads the pixels where they are; from an ordinary buffer a chunk is first
- * copied in. Either way the converted chunk is copied out to `dst`. Rows that are contiguous on
- * both sides are one run; otherwise each row is.
+ * copied in. Either way the converted chunk is copied out to `dst`.
  */
-function convertSimd(
-  kernel: SimdKernel,
-  store: PixelStore | null,
-  name: SwizzleName,
-  alpha: number,
-  src: Uint8Array,
-  srcOffset: number,
-  srcStrideBytes: number,
-  dst: Uint8Array,
-  dstOffset: number,
-  dstStrideBytes: number,
-  rowBytes: number,
-  height: number,
-): void {
-  const contiguous = srcStrideBytes === rowBytes && dstStrideBytes === rowBytes;
-  const runs = contiguous ? 1 : height;
-  const runBytes = contiguous ? rowBytes * height : rowBytes;
+function convertSimd(kernel: SimdKernel, store: PixelStore | null, name: SwizzleName, alpha: number, r: Runs): void {
+  const { src, dst, runBytes } = r;
   const memory = kernel.memory;
   const scratchBase = store?.scratchBase ?? 0;
   // Forcing alpha in place (the display's opaque surfaces): a chunk that was already opaque is
   // not copied back, so an X-format scanout costs one read, not a read and a write.
   const inPlaceAlpha =
-    store === null && name === 'identity' && src.buffer === dst.buffer && src.byteOffset + srcOffset === dst.byteOffset + dstOffset;
-  for (let h = 0; h < runs; h++) {
-    const s = srcOffset + h * srcStrideBytes;
-    const d = dstOffset + h * dstStrideBytes;
+    store === null && name === 'identity' && src.buffer === dst.buffer && src.byteOffset + r.srcOffset === dst.byteOffset + r.dstOffset;
+  for (let k = 0; k < r.runs; k++) {
+    const s = r.srcOffset + k * r.srcStrideBytes;
+    const d = r.dstOffset + k * r.dstStrideBytes;
     for (let at = 0; at < runBytes; at += SCRATCH_BYTES) {
       const n = Math.min(SCRATCH_BYTES, runBytes - at);
       const m = scratchBase + scratchOffset(dst.byteOffset + d + at);
@@ -208,6 +231,8 @@ const SIMD_NAMES: ReadonlyMap<number, SwizzleName> = new Map([
   [VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM, 'byteSwap'],
   [VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM, 'byteSwap'],
   [VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, 'identity'],
+  // Only when alpha is forced; otherwise R8G8B8A8 is a plain copy.
+  [VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM, 'identity'],
 ]);
 
 /** The alpha byte of an RGBA8 pixel read as a little-endian int32. */
@@ -259,6 +284,7 @@ const KERNELS: ReadonlyMap<number, Kernel> = new Map([
   [VIRTIO_GPU_FORMAT_X8B8G8R8_UNORM, byteSwap],
   [VIRTIO_GPU_FORMAT_A8B8G8R8_UNORM, byteSwap],
   [VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, setAlpha],
+  [VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM, setAlpha],
 ]);
 
 /**
@@ -298,7 +324,8 @@ function convertBytes(l: PixelLayout, src: Uint8Array, srcOffset: number, dst: U
  * `dstFormat`) at `dstOffset`; the caller checked both ranges. Pixels are copied as they are when
  * the colour bytes sit in the same places and the destination has no alpha (B8G8R8A8 or
  * B8G8R8X8 into B8G8R8X8: its X byte is then whatever the source had); otherwise channels move
- * and an alpha from an X source, or an X destination byte, is 255. False for an unknown format.
+ * and an alpha from an X source, or an X destination byte, is 255. With `opaque`, the
+ * destination's alpha or X byte is always 255. False for an unknown format.
  * (RGBA8 destinations have the faster {@link convertRectToRgba}.)
  */
 export function convertRow(
@@ -309,11 +336,12 @@ export function convertRow(
   dst: Uint8Array,
   dstOffset: number,
   pixels: number,
+  opaque = false,
 ): boolean {
-  const s = PIXEL_FORMATS.get(srcFormat);
   const d = PIXEL_FORMATS.get(dstFormat);
+  const s = opaque ? OPAQUE_LAYOUTS.get(srcFormat) : PIXEL_FORMATS.get(srcFormat);
   if (!s || !d) return false;
-  if (srcFormat === dstFormat || (s.r === d.r && s.g === d.g && s.b === d.b && d.a < 0)) {
+  if (!opaque && (srcFormat === dstFormat || (s.r === d.r && s.g === d.g && s.b === d.b && d.a < 0))) {
     dst.set(src.subarray(srcOffset, srcOffset + pixels * 4), dstOffset);
     return true;
   }

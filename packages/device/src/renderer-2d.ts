@@ -19,6 +19,7 @@ import type {
   FenceHandler,
   Renderer,
   RendererCapabilities,
+  RendererSnapshot,
   Resource2dArgs,
   Resource3dArgs,
   ScanoutLayout,
@@ -47,13 +48,7 @@ interface GuestBlob {
 type Entry = Image2d | GuestBlob;
 
 /** Snapshot of a {@link Renderer2D}: plain data, pixels copied. */
-export interface Renderer2DSnapshot {
-  readonly kind: 'renderer-2d';
-  readonly resources: ReadonlyArray<
-    | { id: number; kind: '2d'; format: number; width: number; height: number; pixels: Uint8Array }
-    | { id: number; kind: 'blob'; size: number }
-  >;
-}
+export type Renderer2DSnapshot = RendererSnapshot<'renderer-2d', { readonly id: number; readonly kind: 'blob'; readonly size: number }>;
 
 const NO_3D = 'the 2D renderer has no 3D support';
 
@@ -160,7 +155,7 @@ export class Renderer2D implements Renderer {
   }
 
   /** @inheritDoc */
-  readback(resourceId: number, r: Rect, dst: Uint8Array, dstStrideBytes: number, layout?: ScanoutLayout, dstFormat?: number): boolean {
+  readback(resourceId: number, r: Rect, dst: Uint8Array, dstStrideBytes: number, layout?: ScanoutLayout, dstFormat?: number, opaque = false): boolean {
     const e = this.entries.get(resourceId);
     if (!e) return false;
     if (r.width === 0 || r.height === 0) return true;
@@ -170,14 +165,14 @@ export class Renderer2D implements Renderer {
       if (r.x + r.width > e.width || r.y + r.height > e.height) return false;
       const start = r.y * e.strideBytes + r.x * 4;
       if (dstFormat === undefined) {
-        convertRectToRgba(e.format, e.pixels, start, e.strideBytes, dst, 0, dstStrideBytes, r.width, r.height, e.store);
+        convertRectToRgba(e.format, e.pixels, start, e.strideBytes, dst, 0, dstStrideBytes, r.width, r.height, e.store, opaque);
         return true;
       }
       if (r.width === e.width && dstStrideBytes === e.strideBytes) {
         // Whole rows, same stride: one run (a full-frame read for a display is one copy).
-        return convertRow(e.format, e.pixels, start, dstFormat, dst, 0, r.width * r.height);
+        return convertRow(e.format, e.pixels, start, dstFormat, dst, 0, r.width * r.height, opaque);
       }
-      for (let h = 0; h < r.height; h++) convertRow(e.format, e.pixels, start + h * e.strideBytes, dstFormat, dst, h * dstStrideBytes, r.width);
+      for (let h = 0; h < r.height; h++) convertRow(e.format, e.pixels, start + h * e.strideBytes, dstFormat, dst, h * dstStrideBytes, r.width, opaque);
       return true;
     }
     if (!layout || !e.backing || bytesPerPixel(layout.format) === 0) return false;
@@ -187,8 +182,8 @@ export class Renderer2D implements Renderer {
     for (let h = 0; h < r.height; h++) {
       const src = layout.offsetBytes + (r.y + h) * layout.strideBytes + r.x * 4;
       if (src + rowBytes > e.size || !e.backing.copyOut(src, this.row, 0, rowBytes)) return false;
-      if (dstFormat === undefined) convertRowToRgba(layout.format, this.row, 0, dst, h * dstStrideBytes, r.width);
-      else convertRow(layout.format, this.row, 0, dstFormat, dst, h * dstStrideBytes, r.width);
+      if (dstFormat === undefined) convertRowToRgba(layout.format, this.row, 0, dst, h * dstStrideBytes, r.width, opaque);
+      else convertRow(layout.format, this.row, 0, dstFormat, dst, h * dstStrideBytes, r.width, opaque);
     }
     return true;
   }

@@ -169,10 +169,20 @@ export interface Renderer {
   /**
    * Read `r` (resource coordinates, or blob coordinates under `layout`) into `dst`, rows
    * `dstStrideBytes` apart: RGBA8, or the VIRTIO_GPU_FORMAT_* `dstFormat` when given (X channels
-   * written as 255). False when the resource cannot be read (the caller checked bounds) or the
-   * renderer cannot produce `dstFormat`.
+   * written as 255). With `opaque`, every pixel's alpha (or X) byte is written as 255 in the same
+   * pass, whatever the resource holds: what a display shows, without a second pass over it.
+   * False when the resource cannot be read (the caller checked bounds) or the renderer cannot
+   * produce `dstFormat`.
    */
-  readback(resourceId: number, r: Rect, dst: Uint8Array, dstStrideBytes: number, layout?: ScanoutLayout, dstFormat?: number): boolean;
+  readback(
+    resourceId: number,
+    r: Rect,
+    dst: Uint8Array,
+    dstStrideBytes: number,
+    layout?: ScanoutLayout,
+    dstFormat?: number,
+    opaque?: boolean,
+  ): boolean;
 
   /** Map a blob for the host-visible region. */
   mapBlob(resourceId: number): Result<BlobMapping>;
@@ -205,4 +215,24 @@ export interface Renderer {
   restore(state: unknown): Result;
   /** Drop every resource, context and pending fence (device reset). */
   reset(): void;
+}
+
+/** A 2D image in a renderer's snapshot: the guest's bytes as stored, rows `width * 4` apart, copied. */
+export interface Image2dSnapshot {
+  readonly id: number;
+  readonly kind: '2d';
+  readonly format: number;
+  readonly width: number;
+  readonly height: number;
+  readonly pixels: Uint8Array;
+}
+
+/**
+ * The shape renderers' snapshots share: which renderer took it (`kind`, checked by `restore`)
+ * and its resources, 2D images with their pixels or the renderer's `Other` kinds (blobs, whose
+ * backing the device re-attaches).
+ */
+export interface RendererSnapshot<Kind extends string, Other> {
+  readonly kind: Kind;
+  readonly resources: ReadonlyArray<Image2dSnapshot | Other>;
 }

@@ -217,6 +217,29 @@ describe('Display flushes', () => {
     expect(pixelAt(raw.surface(0)!.data, 8, 1, 1)).toEqual([10, 20, 30, 0]);
   });
 
+  it('opaque (default) -> the source is asked for opaque pixels, one read a flush; opaque: false -> not', () => {
+    const asked: unknown[] = [];
+    const source = new FakeSource();
+    source.setScanout(0, 4, 4);
+    const read = source.readScanout.bind(source);
+    source.readScanout = (id, rect, dst, stride, format, opaque) => {
+      asked.push(opaque);
+      return read(id, rect, dst, stride, format, opaque);
+    };
+    new Display({ source }).scanoutChanged(0, info(4, 4));
+    new Display({ source, opaque: false }).scanoutChanged(0, info(4, 4));
+    expect(asked).toEqual([true, false]);
+  });
+
+  it('a new surface starts opaque black where the source cannot be read', () => {
+    const source = new FakeSource();
+    source.setScanout(0, 4, 4);
+    source.fail = true;
+    const display = new Display({ source });
+    display.scanoutChanged(0, info(4, 4));
+    expect(pixelAt(display.surface(0)!.data, 16, 3, 3)).toEqual([0, 0, 0, 255]);
+  });
+
   it('takeDamage -> merged damage since the last take', () => {
     const { display } = setup(32, 24);
     display.takeDamage(0); // the full read on scanoutChanged
@@ -375,6 +398,28 @@ describe('Display composite', () => {
         expect(pixelAt(c.data, 128, px, py)).toEqual(inside ? [7, 7, 7, 255] : pixelAt(clean, 128, px, py));
       }
     }
+  });
+
+  it('composite into a caller buffer -> the same image in that buffer; surface untouched', () => {
+    const { display } = setup(32, 24);
+    const clean = new Uint8Array(display.surface(0)!.data);
+    display.cursorChanged({ scanoutId: 0, x: 5, y: 3, hotX: 0, hotY: 0, resourceId: 1, image: squareCursor(6, [1, 2, 3, 128]) });
+    const into = new Uint8Array(32 * 24 * 4).fill(0xee);
+    const c = display.composite(0, into)!;
+    expect(c.data).toBe(into);
+    expect([c.width, c.height, c.strideBytes]).toEqual([32, 24, 128]);
+    expect(into).toEqual(display.composite(0)!.data);
+    expect(into).not.toEqual(clean);
+    expect(display.surface(0)!.data).toEqual(clean);
+  });
+
+  it('composite into a buffer of the wrong size -> RangeError, buffer untouched; no scanout -> null', () => {
+    const { display } = setup(8, 8);
+    const small = new Uint8Array(8 * 8 * 4 - 4).fill(7);
+    expect(() => display.composite(0, small)).toThrow(RangeError);
+    expect(small.every((v) => v === 7)).toBe(true);
+    expect(() => display.composite(0, new Uint8Array(8 * 8 * 4 + 4))).toThrow(RangeError);
+    expect(display.composite(1, small)).toBeNull();
   });
 
   it('cursor on another scanout or hidden -> composite equals the surface', () => {

@@ -179,7 +179,7 @@ export class Display extends TypedEmitter<DisplayEvents> implements ScanoutSink 
       data: resized ? new Uint8Array(strideBytes * height) : prev.surface.data,
       resourceId,
     });
-    if (resized && this.opaque) fillAlpha(surface.data, 0, 0, width, height, strideBytes);
+    if (resized && this.opaque) fillAlpha(surface.data);
     const record: ScanoutRecord = { surface, damage: prev?.damage ?? new DamageAccumulator(this.maxDamageRects) };
     if (resized) record.damage.clear();
     this.scanouts[scanoutId] = record;
@@ -256,11 +256,17 @@ export class Display extends TypedEmitter<DisplayEvents> implements ScanoutSink 
   /**
    * A copy of the surface with the cursor alpha-blended on top (when it is visible and on this
    * scanout); the surface itself stays clean. Null for a disabled or invalid scanout.
+   * `into`, when given, receives the copy instead of a new buffer (a frontend that composites
+   * every frame then allocates nothing); it must hold exactly the surface's bytes
+   * (`surface(id).data.byteLength`), else RangeError.
    */
-  composite(scanoutId: number): RgbaImage | null {
+  composite(scanoutId: number, into?: Uint8Array): RgbaImage | null {
     const s = this.surface(scanoutId);
     if (s === undefined) return null;
-    return this.compositeInto(s, new Uint8Array(s.data.byteLength));
+    if (into !== undefined && into.byteLength !== s.data.byteLength) {
+      throw new RangeError(`composite of scanout ${scanoutId} needs ${s.data.byteLength} bytes, got ${into.byteLength}`);
+    }
+    return this.compositeInto(s, into ?? new Uint8Array(s.data.byteLength));
   }
 
   /**
@@ -305,17 +311,19 @@ export class Display extends TypedEmitter<DisplayEvents> implements ScanoutSink 
     return { width: s.width, height: s.height, strideBytes: s.strideBytes, data };
   }
 
-  /** Reads `rect` from the source into the surface, forced opaque when `opaque` is set. */
+  /**
+   * Reads `rect` from the source into the surface. An opaque display has the source force alpha
+   * in the same pass as its format conversion: a second pass over the rect cost about as much
+   * again as the read (measured by bench/display-update.mjs, which still times that path).
+   */
   private read(scanoutId: number, rect: Rect, s: Surface): boolean {
     // dst starts at the rect's top-left so the source writes row i at i * stride.
     const dst = s.data.subarray(rect.y * s.strideBytes + rect.x * 4);
     try {
-      if (this.source!.readScanout(scanoutId, rect, dst, s.strideBytes) !== true) return false;
+      return this.source!.readScanout(scanoutId, rect, dst, s.strideBytes, undefined, this.opaque) === true;
     } catch {
       return false;
     }
-    if (this.opaque) fillAlpha(s.data, rect.x, rect.y, rect.width, rect.height, s.strideBytes);
-    return true;
   }
 }
 
@@ -336,18 +344,9 @@ function isDimension(v: unknown, max: number): v is number {
 }
 
 /**
- * Sets the alpha byte of every pixel of the rect to 255. Converting R8G8B8X8 to RGBA8 in place
- * does exactly that, with the device's converter (four pixels an instruction where WebAssembly
- * SIMD runs); whole-width rects are one contiguous run.
+ * Sets the alpha byte of every pixel to 255: a new surface starts opaque black. Converting
+ * R8G8B8X8 to RGBA8 in place does exactly that, with the device's converter.
  */
-function fillAlpha(data: Uint8Array, x: number, y: number, width: number, height: number, strideBytes: number): void {
-  const at = y * strideBytes + x * 4;
-  if (width * 4 === strideBytes) {
-    convertRowToRgba(VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, data, at, data, at, width * height);
-    return;
-  }
-  for (let row = 0; row < height; row++) {
-    const rowAt = at + row * strideBytes;
-    convertRowToRgba(VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, data, rowAt, data, rowAt, width);
-  }
+function fillAlpha(data: Uint8Array): void {
+  convertRowToRgba(VIRTIO_GPU_FORMAT_R8G8B8X8_UNORM, data, 0, data, 0, data.byteLength >> 2);
 }

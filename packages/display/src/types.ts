@@ -11,10 +11,13 @@ export type { CursorState, ScanoutInfo, ScanoutSink } from '@virtio-gpu/device';
 /**
  * Where display reads pixels from: `VirtioGpuDevice.readScanout`.
  * Writes the pixels of `rect` (scanout coordinates) as RGBA8 into `dst`, row `i` starting at
- * `i * dstStrideBytes`; returns false when the scanout has nothing to read.
+ * `i * dstStrideBytes`; returns false when the scanout has nothing to read. `format` is always
+ * undefined here (RGBA8). With `opaque` every alpha byte must be written as 255: an opaque
+ * display (the default) asks for that and makes no second pass over the pixels, so a source
+ * that cannot force alpha returns false rather than ignore it.
  */
 export interface ScanoutSource {
-  readScanout(scanoutId: number, rect: Rect, dst: Uint8Array, dstStrideBytes: number): boolean;
+  readScanout(scanoutId: number, rect: Rect, dst: Uint8Array, dstStrideBytes: number, format?: undefined, opaque?: boolean): boolean;
 }
 
 /** A standalone RGBA8 image (straight alpha), row `y` at `y * strideBytes`; e.g. from `Display.composite()`. */

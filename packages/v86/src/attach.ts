@@ -72,9 +72,10 @@ export interface V86VirtioGpu {
   /**
    * The device's readScanout after a {@link refresh}: the 2D renderer reads scanouts from the
    * guest's backing pages, whose views go stale when v86's memory grows between port accesses.
-   * Displays and screens read through this, not through `device` directly.
+   * Displays and screens read through this, not through `device` directly. `format` and
+   * `opaque` as for the device's readScanout.
    */
-  readScanout(scanoutId: number, rect: Rect, dst: Uint8Array, dstStrideBytes: number): boolean;
+  readScanout(scanoutId: number, rect: Rect, dst: Uint8Array, dstStrideBytes: number, format?: number, opaque?: boolean): boolean;
   /** Stops answering (ports read as absent), restores v86's methods, lowers the IRQ. */
   detach(): void;
 }
@@ -192,9 +193,9 @@ export function attachVirtioGpu(emulator: unknown, opts: AttachOptions = {}): V8
     pciId,
     stats,
     refresh,
-    readScanout(scanoutId, rect, dst, dstStrideBytes) {
+    readScanout(scanoutId, rect, dst, dstStrideBytes, format, opaque) {
       refresh();
-      return device.readScanout(scanoutId, rect, dst, dstStrideBytes);
+      return device.readScanout(scanoutId, rect, dst, dstStrideBytes, format, opaque);
     },
     detach() {
       if (!active) return;

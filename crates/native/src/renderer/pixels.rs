@@ -37,6 +37,12 @@ pub fn layout(format: u32) -> Option<Layout> {
   }
 }
 
+/// The layout readback converts from: the format's, or with `opaque` its alpha ignored like an
+/// X byte (alpha then reads 255, in the same pass as the channel moves). None for an unknown format.
+pub fn read_layout(format: u32, opaque: bool) -> Option<Layout> {
+  layout(format).map(|l| if opaque { Layout { a: None, ..l } } else { l })
+}
+
 /// Convert whole pixels from `src` (format `l`) to RGBA8 in `dst`; both hold `pixels * 4` bytes.
 pub fn row_to_rgba(l: Layout, src: &[u8], dst: &mut [u8]) {
   // One loop per layout with constant shifts over whole [u8; 4] pixels: the compiler vectorises
@@ -107,9 +113,19 @@ mod tests {
   }
 
   #[test]
+  fn every_format_converts_to_opaque_rgba() {
+    for f in [B8G8R8A8_UNORM, B8G8R8X8_UNORM, A8R8G8B8_UNORM, X8R8G8B8_UNORM, R8G8B8A8_UNORM, X8B8G8R8_UNORM, A8B8G8R8_UNORM, R8G8B8X8_UNORM] {
+      let mut dst = [0u8; 4];
+      row_to_rgba(read_layout(f, true).unwrap(), &stored(f), &mut dst);
+      assert_eq!(dst, [1, 2, 3, 255], "format {f}");
+    }
+  }
+
+  #[test]
   fn unknown_formats_have_no_layout() {
     assert!(layout(0).is_none());
     assert!(layout(5).is_none());
     assert!(layout(u32::MAX).is_none());
+    assert!(read_layout(0, true).is_none());
   }
 }

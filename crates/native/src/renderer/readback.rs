@@ -9,9 +9,11 @@ use super::pixels::{self, Layout};
 use super::{inside, BlobLayout, Kind, Place, Rect, Renderer};
 
 impl Renderer {
-  /// Read `r` as RGBA8 into `dst`, rows `dst_stride` apart. False when the resource cannot be
-  /// read (missing, rect outside, no layout for a blob, a blob range outside its memory).
-  pub fn readback(&mut self, id: u32, r: Rect, dst: &mut [u8], dst_stride: usize, layout: Option<BlobLayout>) -> bool {
+  /// Read `r` as RGBA8 into `dst`, rows `dst_stride` apart; with `opaque`, every alpha is 255
+  /// (in the same pass: a display's opaque surface needs no second one). False when the
+  /// resource cannot be read (missing, rect outside, no layout for a blob, a blob range outside
+  /// its memory).
+  pub fn readback(&mut self, id: u32, r: Rect, dst: &mut [u8], dst_stride: usize, layout: Option<BlobLayout>, opaque: bool) -> bool {
     let Some(res) = self.resources.get(&id) else { return false };
     if r.w == 0 || r.h == 0 {
       return true;
@@ -22,17 +24,17 @@ impl Renderer {
       return false;
     }
     match res.kind {
-      Kind::Image { format, width, height } => self.read_image(id, format, width, height, r, dst, dst_stride),
+      Kind::Image { format, width, height } => self.read_image(id, format, width, height, r, dst, dst_stride, opaque),
       Kind::GuestBlob { size } | Kind::HostBlob { size } => {
         let Some(l) = layout else { return false };
-        self.read_blob(id, size, l, r, dst, dst_stride)
+        self.read_blob(id, size, l, r, dst, dst_stride, opaque)
       }
     }
   }
 
   #[allow(clippy::too_many_arguments)]
-  fn read_image(&mut self, id: u32, format: u32, width: u32, height: u32, r: Rect, dst: &mut [u8], dst_stride: usize) -> bool {
-    let Some(l) = pixels::layout(format) else { return false };
+  fn read_image(&mut self, id: u32, format: u32, width: u32, height: u32, r: Rect, dst: &mut [u8], dst_stride: usize, opaque: bool) -> bool {
+    let Some(l) = pixels::read_layout(format, opaque) else { return false };
     if !inside(r, width, height) {
       return false;
     }
@@ -57,8 +59,9 @@ impl Renderer {
     true
   }
 
-  fn read_blob(&mut self, id: u32, size: u64, layout: BlobLayout, r: Rect, dst: &mut [u8], dst_stride: usize) -> bool {
-    let Some(l) = pixels::layout(layout.format) else { return false };
+  #[allow(clippy::too_many_arguments)]
+  fn read_blob(&mut self, id: u32, size: u64, layout: BlobLayout, r: Rect, dst: &mut [u8], dst_stride: usize, opaque: bool) -> bool {
+    let Some(l) = pixels::read_layout(layout.format, opaque) else { return false };
     if !inside(r, layout.width, layout.height) {
       return false;
     }

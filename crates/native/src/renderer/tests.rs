@@ -48,7 +48,7 @@ fn rgba_at(p: &Pages, at: usize) -> [u8; 4] {
 
 fn read_rect(r: &mut Renderer, id: u32, rect: Rect) -> Vec<u8> {
   let mut out = vec![0u8; (rect.w * rect.h * 4) as usize];
-  assert!(r.readback(id, rect, &mut out, rect.w as usize * 4, None));
+  assert!(r.readback(id, rect, &mut out, rect.w as usize * 4, None, false));
   out
 }
 
@@ -149,12 +149,12 @@ fn guest_blob_scanout_reads_from_its_pages_under_the_layout() {
   r.create_blob(9, blob, Some(pages.iovecs())).unwrap();
   let layout = BlobLayout { format: B8G8R8X8_UNORM, width: 16, height: 8, stride: 80, offset: 100 };
   let mut out = vec![0u8; 2 * 3 * 4];
-  assert!(r.readback(9, Rect { x: 1, y: 2, w: 3, h: 2 }, &mut out, 12, Some(layout)));
+  assert!(r.readback(9, Rect { x: 1, y: 2, w: 3, h: 2 }, &mut out, 12, Some(layout), false));
   assert_eq!(&out[..4], &rgba_at(&pages, 100 + 2 * 80 + 4));
   assert_eq!(&out[12..16], &rgba_at(&pages, 100 + 3 * 80 + 4));
-  assert!(!r.readback(9, Rect { x: 0, y: 0, w: 1, h: 1 }, &mut out, 4, None));
+  assert!(!r.readback(9, Rect { x: 0, y: 0, w: 1, h: 1 }, &mut out, 4, None, false));
   let past = BlobLayout { offset: 3 * 4096 - 8, ..layout };
-  assert!(!r.readback(9, Rect { x: 0, y: 0, w: 4, h: 1 }, &mut out, 16, Some(past)));
+  assert!(!r.readback(9, Rect { x: 0, y: 0, w: 4, h: 1 }, &mut out, 16, Some(past), false));
 }
 
 #[test]
@@ -236,12 +236,12 @@ mod cross_domain {
     unsafe { std::ptr::copy_nonoverlapping([30u8, 20, 10, 0].as_ptr(), m.ptr.add(64 + 4), 4) };
     let layout = BlobLayout { format: B8G8R8X8_UNORM, width: 16, height: 4, stride: 64, offset: 0 };
     let mut px = [0u8; 4];
-    assert!(r.readback(7, Rect { x: 1, y: 1, w: 1, h: 1 }, &mut px, 4, Some(layout)));
+    assert!(r.readback(7, Rect { x: 1, y: 1, w: 1, h: 1 }, &mut px, 4, Some(layout), false));
     assert_eq!(px, [10, 20, 30, 255]);
     r.unmap_blob(7);
     assert!(!r.is_mapped(7));
     // Unmapped, readback maps for itself and still sees the bytes (memfd-backed).
-    assert!(r.readback(7, Rect { x: 1, y: 1, w: 1, h: 1 }, &mut px, 4, Some(layout)));
+    assert!(r.readback(7, Rect { x: 1, y: 1, w: 1, h: 1 }, &mut px, 4, Some(layout), false));
     assert_eq!(px, [10, 20, 30, 255]);
     assert!(r.destroy_resource(7));
   }

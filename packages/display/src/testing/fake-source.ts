@@ -34,7 +34,7 @@ export class FakeSource implements ScanoutSource {
     }
   }
 
-  readScanout(scanoutId: number, rect: Rect, dst: Uint8Array, dstStrideBytes: number): boolean {
+  readScanout(scanoutId: number, rect: Rect, dst: Uint8Array, dstStrideBytes: number, _format?: undefined, opaque = false): boolean {
     this.reads++;
     const fb = this.fbs.get(scanoutId);
     if (this.fail || fb === undefined) return false;
@@ -42,6 +42,7 @@ export class FakeSource implements ScanoutSource {
     for (let row = 0; row < rect.height; row++) {
       const s = ((rect.y + row) * fb.width + rect.x) * 4;
       dst.set(fb.data.subarray(s, s + rect.width * 4), row * dstStrideBytes);
+      if (opaque) for (let a = row * dstStrideBytes + 3; a < row * dstStrideBytes + rect.width * 4; a += 4) dst[a] = 255;
     }
     return true;
   }
