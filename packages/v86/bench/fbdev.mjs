@@ -25,6 +25,8 @@ import { bootLinux } from '../dist/node.js';
 // Many short phases: on a shared machine the CPU this process gets drifts within seconds.
 const frames = Number(process.argv[2] ?? process.env.V86_BENCH_FRAMES ?? 10);
 const rounds = Number(process.argv[3] ?? process.env.V86_BENCH_ROUNDS ?? 8);
+/** V86_BENCH_PROFILE=1: sample the guest's instruction pointer and name the kernel functions it was in. */
+const profile = process.env.V86_BENCH_PROFILE === '1';
 const guest = process.env.V86_GUEST_DIR ? `${process.env.V86_GUEST_DIR.replace(/\/$/, '')}/` : fileURLToPath(new URL('../../../.cache/guest-v86/', import.meta.url));
 if (!existsSync(`${guest}bzImage`)) {
   console.log(`v86 fbdev bench skipped: no guest in ${guest} (run test/guest-v86/build.sh)`);
@@ -62,6 +64,9 @@ let gpu = null;
  */
 const loop = { ms: 0, calls: 0, jitModules: 0, jitBytes: 0, jitClears: 0, mmio: 0 };
 const phases = { 'virtio-gpu': [], vga: [] };
+/** Guest EIPs sampled at each return from main_loop (a time slice's end) in the measured phases. */
+const samples = { 'virtio-gpu': [], vga: [] };
+let sampling = null;
 let open = null;
 const snap = () => ({
   cpu: process.cpuUsage(),
@@ -81,17 +86,25 @@ const snap = () => ({
 });
 const diff = (a, b, k) => b[k] - a[k];
 let line = '';
+// The end is watched here, line by line: waitFor tests its pattern against the whole console
+// text at every newline, and the profile's symbol list is tens of thousands of lines.
+const endMark = profile ? 'V86G-KALLSYMS end' : 'bench done';
+let ended;
+const end = new Promise((resolve) => (ended = resolve));
 const t0 = performance.now();
 const g = await bootLinux({
   kernel: `${guest}bzImage`,
   initrd: `${guest}initrd.cpio.gz`,
-  append: `console=ttyS0 quiet guest.mode=bench guest.frames=${frames} guest.rounds=${rounds}`,
+  append: `console=ttyS0 quiet guest.mode=bench guest.frames=${frames} guest.rounds=${rounds}${profile ? ' guest.profile=1' : ''}`,
   memoryMiB: 128,
   sink,
   attach: { measure: true, clock: cpuMs, log, device: { limits: { logLinesPerSecond: 1e9 } } },
   onSerial: (ch) => {
     line += ch;
     if (ch !== '\n') return;
+    if (line.includes(endMark) || line.includes('FAIL')) ended();
+    const start = /bench start device=(\S+) .*phase=measure/.exec(line);
+    if (start) sampling = samples[start[1]];
     if (/bench start device=/.test(line)) open = snap();
     const m = /V86G-BENCH device=(\S+) phase=(\S+) .*?seconds=([\d.]+) .*?cpu=(\d+),(\d+),(\d+),(\d+),(\d+)/.exec(line);
     if (m && open && m[2] === 'measure') {
@@ -105,7 +118,10 @@ const g = await bootLinux({
         ...Object.fromEntries(['loopMs', 'loopCalls', 'jitModules', 'jitBytes', 'jitClears', 'mmio', 'deviceMs', 'jitMs', 'jitCalls', 'io', 'irqs', 'flushes', 'damagePx', 'warnings'].map((k) => [k, diff(open, end, k)])),
       });
     }
-    if (m) open = null;
+    if (m) {
+      open = null;
+      sampling = null;
+    }
     line = '';
   },
 });
@@ -122,6 +138,8 @@ cpu.main_loop = (...a) => {
     const e = process.cpuUsage(s);
     loop.ms += (e.user + e.system) / 1000;
     loop.calls++;
+    // The view is made per sample: v86's own detaches when the wasm memory grows.
+    if (profile && sampling) sampling.push(new Int32Array(cpu.wasm_memory.buffer, 556, 1)[0] >>> 0);
   }
 };
 // The wasm imports call these through the CPU object at each call, so wrapping them counts.
@@ -139,7 +157,9 @@ count('codegen_finalize', (a) => {
 count('jit_clear_func', () => loop.jitClears++);
 for (const n of ['mmap_read8', 'mmap_read32', 'mmap_write8', 'mmap_write16', 'mmap_write32', 'mmap_write64', 'mmap_write128']) count(n, () => loop.mmio++);
 try {
-  await g.waitFor(/bench done|FAIL/, 1_800_000);
+  let timer;
+  await Promise.race([end, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('bench timed out after 30 min')), 1_800_000)))]);
+  clearTimeout(timer);
 } catch (e) {
   await g.stop();
   throw e;
@@ -194,6 +214,7 @@ for (const [dev, ps] of Object.entries(phases)) {
   console.log(JSON.stringify(results[dev]));
 }
 if (lastWarnings.size > 0) console.log(`device warnings over the run: ${JSON.stringify(Object.fromEntries(lastWarnings))}`);
+if (profile) printProfile(g.serial());
 const v = results['virtio-gpu'];
 const b = results.vga;
 console.log(
@@ -203,3 +224,41 @@ console.log(
     `our device ${v.ourDeviceMsPerFrame} ms/frame = ${(100 * v.ourDeviceShareOfCpu).toFixed(2)}% of host CPU in the virtio-gpu phases (goal < 5%); ` +
     `a display's full-frame RGBA readback would add ${readbackMs.toFixed(2)} ms/frame (${((100 * readbackMs) / v.hostCpuMsPerFrame).toFixed(1)}% more)`,
 );
+
+/** The share of each device's samples per kernel function (module functions carry [module]). */
+function printProfile(serial) {
+  const text = serial.slice(serial.indexOf('V86G-KALLSYMS begin'), serial.indexOf('V86G-KALLSYMS end'));
+  const syms = [];
+  for (const l of text.split('\n').slice(1)) {
+    const [addr, name, mod] = l.trim().split(/\s+/);
+    if (name) syms.push([parseInt(addr, 16), mod ? `${name} ${mod}` : name]);
+  }
+  syms.sort((a, b) => a[0] - b[0]);
+  const nameOf = (eip) => {
+    if (eip < 0xc000_0000) return '(user space)';
+    let lo = 0;
+    let hi = syms.length - 1;
+    if (hi < 0 || eip < syms[0][0]) return '(unknown)';
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (syms[mid][0] <= eip) lo = mid;
+      else hi = mid - 1;
+    }
+    return syms[lo][1];
+  };
+  const shares = {};
+  for (const [dev, eips] of Object.entries(samples)) {
+    const byName = new Map();
+    for (const e of eips) byName.set(nameOf(e), (byName.get(nameOf(e)) ?? 0) + 1);
+    shares[dev] = { n: eips.length, byName };
+  }
+  const names = new Set([...shares['virtio-gpu'].byName.keys(), ...shares.vga.byName.keys()]);
+  const rows = [...names].map((n) => {
+    const a = (shares['virtio-gpu'].byName.get(n) ?? 0) / shares['virtio-gpu'].n;
+    const b = (shares.vga.byName.get(n) ?? 0) / shares.vga.n;
+    return { n, a, b };
+  });
+  rows.sort((x, y) => Math.max(y.a, y.b) - Math.max(x.a, x.b));
+  console.log(`guest EIP samples: virtio-gpu ${shares['virtio-gpu'].n}, vga ${shares.vga.n}; share of samples per function (virtio-gpu / vga):`);
+  for (const r of rows.slice(0, 25)) console.log(`  ${(100 * r.a).toFixed(1).padStart(5)}% ${(100 * r.b).toFixed(1).padStart(5)}%  ${r.n}`);
+}
