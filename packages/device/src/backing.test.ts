@@ -18,6 +18,19 @@ describe('Backing', () => {
     expect([...dst.subarray(0, 60)]).toEqual(want);
     expect(b.value.copyOut(151, dst, 0, 10)).toBe(false);
   });
+  it('runFrom: the guest buffer, offset there and contiguous bytes behind a backing offset; false outside', () => {
+    const b = Backing.resolve(mem, [{ addr: 0x5000n, length: 100 }, { addr: 0x1000n, length: 50 }], 16);
+    if (!b.ok) throw new Error(b.why);
+    const span = { bytes: new Uint8Array(0), at: 0, length: 0 };
+    expect(b.value.runFrom(90, span)).toBe(true);
+    expect(span.bytes.buffer).toBe(ram.buffer);
+    expect([span.at, span.length]).toEqual([ram.byteOffset + 0x4000 + 90, 10]);
+    expect(b.value.runFrom(100, span)).toBe(true);
+    expect([span.at, span.length, span.bytes[span.at]]).toEqual([ram.byteOffset, 50, ram[0]]);
+    expect(b.value.runFrom(150, span)).toBe(false);
+    expect(b.value.runFrom(-1, span)).toBe(false);
+    expect(span.at).toBe(ram.byteOffset);
+  });
   it('copyIn writes through to guest memory', () => {
     const b = Backing.resolve(mem, [{ addr: 0x3000n, length: 8 }, { addr: 0x7000n, length: 8 }], 16);
     if (!b.ok) throw new Error(b.why);

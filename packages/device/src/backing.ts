@@ -31,6 +31,17 @@ export const BACKING_FIXED_HOST_BYTES = 1024;
 /** Distinct ArrayBuffers of one Backing are numbered in a u16. */
 const MAX_BUFFERS = 0xffff;
 
+/**
+ * Where a backing offset lies in guest memory, filled by {@link Backing.runFrom}: `bytes` is a
+ * view of the whole buffer the run is in (kept by the backing, not made per call), `at` the
+ * offset of the byte there, `length` how many bytes run on contiguously from it.
+ */
+export interface BackingSpan {
+  bytes: Uint8Array;
+  at: number;
+  length: number;
+}
+
 /** A backing's storage (see {@link Backing}'s fields). */
 interface BackingParts {
   runs: Float64Array;
@@ -162,6 +173,22 @@ export class Backing {
       else hi = mid - 1;
     }
     return lo;
+  }
+
+  /**
+   * The contiguous run of guest memory behind backing offset `offset`, into `out`, so a reader
+   * (a scanout's readback) can convert straight out of guest memory, several rows at once when
+   * the guest's pages are adjacent, instead of copying them out first. False (out untouched)
+   * when `offset` is not inside the backing.
+   */
+  runFrom(offset: number, out: BackingSpan): boolean {
+    if (!(offset >= 0 && offset < this.size)) return false;
+    const i = this.find(offset);
+    const within = offset - this.runs[3 * i + 2];
+    out.bytes = this.buffers[this.bufIndex[i]];
+    out.at = this.runs[3 * i + 1] + within;
+    out.length = this.runLength(i) - within;
+    return true;
   }
 
   /**

@@ -18,7 +18,7 @@ export {
 } from './in-process.js';
 export type * from './renderer.js';
 export { Renderer2D, type Renderer2DSnapshot } from './renderer-2d.js';
-export { BACKING_FIXED_HOST_BYTES, Backing, RUN_HOST_BYTES } from './backing.js';
+export { BACKING_FIXED_HOST_BYTES, Backing, type BackingSpan, RUN_HOST_BYTES } from './backing.js';
 export type { HostVisibleRegion } from './blob.js';
 export { ConfigSpace } from './config-space.js';
 export { featureBit, hasFeature, offeredFeatures } from './features.js';

@@ -1,7 +1,9 @@
-import { VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM } from '@virtio-gpu/protocol';
+import { VIRTIO_GPU_BLOB_MEM_GUEST, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM } from '@virtio-gpu/protocol';
+import { ArrayGuestMemory } from '@virtio-gpu/virtqueue';
 import { noise } from '../test/noise.js';
 import { alphaFilled, firstDifference } from '../test/pixels.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Backing } from './backing.js';
 import { PIXEL_FORMATS, setSimdConversion } from './pixel-formats.js';
 import { Renderer2D } from './renderer-2d.js';
 import { MAX_PIXEL_STORES, PIXEL_STORE_MIN_BYTES, createPixelStore, type PixelStore } from './simd-swizzle.js';
@@ -117,6 +119,83 @@ describe.each([
     }
   }
 });
+
+describe('Renderer2D readback of a guest blob scanout (straight out of the guest pages)', () => {
+  afterEach(() => setSimdConversion(true));
+  const width = 100;
+  const height = 40;
+  const stride = 512; // 128 pixels: padding after each row, rows not page-aligned
+  const size = stride * height;
+  /**
+   * A backing over `pieces` (lengths in backing order) placed apart in one guest buffer, in
+   * reverse address order: some runs hold several rows, some split a row, some less than a row.
+   */
+  function blobOver(pieces: number[]): { r: Renderer2D; flat: Uint8Array } {
+    const ram = noise(2 * size + 4096 * pieces.length, pieces.length);
+    const mem = new ArrayGuestMemory([{ gpa: 0, bytes: ram }]);
+    const entries = [];
+    let gpa = ram.length;
+    for (const n of pieces) {
+      gpa -= n + 64; // a gap: no two pieces merge
+      entries.push({ addr: BigInt(gpa), length: n });
+    }
+    const b = Backing.resolve(mem, entries, 1024);
+    if (!b.ok) throw new Error(b.why);
+    const flat = new Uint8Array(size);
+    expect(b.value.copyOut(0, flat, 0, size)).toBe(true);
+    const r = new Renderer2D();
+    expect(r.createBlob(1, { ctxId: 0, blobMem: VIRTIO_GPU_BLOB_MEM_GUEST, blobFlags: 0, blobId: 0n, size, backing: b.value }).ok).toBe(true);
+    return { r, flat };
+  }
+  const layouts = [
+    { name: 'runs of several rows, one split row', pieces: [5 * stride + 100, 20 * stride - 100, size - 25 * stride] },
+    { name: 'runs shorter than a row', pieces: Array.from({ length: size / 300 + 1 }, (_, i) => (i < size / 300 ? 300 : size % 300)).filter((n) => n > 0) },
+    { name: 'one run', pieces: [size] },
+  ];
+  const rects = [
+    { x: 0, y: 0, width, height },
+    { x: 13, y: 7, width: 61, height: 29 },
+  ];
+  for (const { name, pieces } of layouts) {
+    for (const rect of rects) {
+      it(`${name}, rect ${rect.x},${rect.y} ${rect.width}x${rect.height} -> the bytes of the flat image, RGBA8 and B8G8R8X8, SIMD or not`, () => {
+        const { r, flat } = blobOver(pieces);
+        const layout = { format: VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, width, height, strideBytes: stride, offsetBytes: 0 };
+        const want = referenceRgba(VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, stridedToPacked(flat, stride, width, height), width, rect);
+        for (const simd of [true, false]) {
+          setSimdConversion(simd);
+          const got = new Uint8Array(rect.width * rect.height * 4);
+          expect(r.readback(1, rect, got, rect.width * 4, layout)).toBe(true);
+          expect(got).toEqual(want);
+          const same = new Uint8Array(rect.width * rect.height * 4);
+          expect(r.readback(1, rect, same, rect.width * 4, layout, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM)).toBe(true);
+          expect(same).toEqual(referenceBytes(stridedToPacked(flat, stride, width, height), width, rect));
+        }
+      });
+    }
+  }
+  it('a layout reaching past the blob -> false', () => {
+    const { r } = blobOver([size]);
+    const layout = { format: VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, width, height: height + 1, strideBytes: stride, offsetBytes: 0 };
+    const got = new Uint8Array(width * (height + 1) * 4);
+    expect(r.readback(1, { x: 0, y: 0, width, height: height + 1 }, got, width * 4, layout)).toBe(false);
+    expect(r.readback(1, { x: 0, y: 0, width, height }, got, width * 4, layout)).toBe(true);
+  });
+});
+
+/** Rows of `width` pixels taken from a `stride`-byte-per-row image. */
+function stridedToPacked(img: Uint8Array, stride: number, width: number, height: number): Uint8Array {
+  const out = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) out.set(img.subarray(y * stride, y * stride + width * 4), y * width * 4);
+  return out;
+}
+
+/** The rect's bytes unchanged (readback into the source's own format). */
+function referenceBytes(packed: Uint8Array, width: number, r: { x: number; y: number; width: number; height: number }): Uint8Array {
+  const out = new Uint8Array(r.width * r.height * 4);
+  for (let y = 0; y < r.height; y++) out.set(packed.subarray(((r.y + y) * width + r.x) * 4, ((r.y + y) * width + r.x + r.width) * 4), y * r.width * 4);
+  return out;
+}
 
 describe('createPixelStore', () => {
   it('below the size threshold -> null (a plain buffer serves)', () => {

@@ -9,8 +9,8 @@ import {
   VIRTIO_GPU_MAP_CACHE_CACHED,
   type Rect,
 } from '@virtio-gpu/protocol';
-import type { Backing } from './backing.js';
-import { bytesPerPixel, convertRectToRgba, convertRow, convertRowToRgba } from './pixel-formats.js';
+import type { Backing, BackingSpan } from './backing.js';
+import { bytesPerPixel, convertRectToRgba, convertRow } from './pixel-formats.js';
 import { createPixelStore, type PixelStore } from './simd-swizzle.js';
 import type {
   BlobArgs,
@@ -66,6 +66,8 @@ export class Renderer2D implements Renderer {
   private fenceHandler: FenceHandler = () => {};
   /** Scratch row for blob readback (reused; grows to the widest row read). */
   private row = new Uint8Array(0);
+  /** Where blob readback is in the backing (reused). */
+  private readonly span: BackingSpan = { bytes: new Uint8Array(0), at: 0, length: 0 };
 
   /** @inheritDoc */
   setFenceHandler(handler: FenceHandler): void {
@@ -177,13 +179,37 @@ export class Renderer2D implements Renderer {
     }
     if (!layout || !e.backing || bytesPerPixel(layout.format) === 0) return false;
     if (r.x + r.width > layout.width || r.y + r.height > layout.height) return false;
+    return this.readBlob(e.backing, e.size, layout, r, dst, dstStrideBytes, dstFormat, opaque);
+  }
+
+  /**
+   * A blob scanout's rect, converted straight out of the guest's pages: the rows that lie whole
+   * in one contiguous run of the backing go in one conversion; only a row split across runs is
+   * gathered into the scratch row first. (Linux's blob dumb buffers are scattered pages, so with a
+   * page-sized stride that is mostly a row a run; adjacent pages make it many.)
+   */
+  private readBlob(backing: Backing, size: number, layout: ScanoutLayout, r: Rect, dst: Uint8Array, dstStrideBytes: number, dstFormat: number | undefined, opaque: boolean): boolean {
     const rowBytes = r.width * 4;
-    if (this.row.byteLength < rowBytes) this.row = new Uint8Array(rowBytes);
-    for (let h = 0; h < r.height; h++) {
-      const src = layout.offsetBytes + (r.y + h) * layout.strideBytes + r.x * 4;
-      if (src + rowBytes > e.size || !e.backing.copyOut(src, this.row, 0, rowBytes)) return false;
-      if (dstFormat === undefined) convertRowToRgba(layout.format, this.row, 0, dst, h * dstStrideBytes, r.width, opaque);
-      else convertRow(layout.format, this.row, 0, dstFormat, dst, h * dstStrideBytes, r.width, opaque);
+    const stride = layout.strideBytes;
+    const span = this.span;
+    for (let h = 0; h < r.height; ) {
+      const src = layout.offsetBytes + (r.y + h) * stride + r.x * 4;
+      if (src + rowBytes > size || !backing.runFrom(src, span)) return false;
+      // Rows starting at src, src + stride, ... that end inside this run and inside the blob.
+      const avail = Math.min(span.length, size - src);
+      let rows = avail < rowBytes ? 0 : stride === 0 ? r.height - h : Math.min(r.height - h, 1 + Math.floor((avail - rowBytes) / stride));
+      let from = span.bytes;
+      let at = span.at;
+      if (rows === 0) {
+        if (this.row.byteLength < rowBytes) this.row = new Uint8Array(rowBytes);
+        if (!backing.copyOut(src, this.row, 0, rowBytes)) return false;
+        from = this.row;
+        at = 0;
+        rows = 1;
+      }
+      if (dstFormat === undefined) convertRectToRgba(layout.format, from, at, stride, dst, h * dstStrideBytes, dstStrideBytes, r.width, rows, undefined, opaque);
+      else for (let k = 0; k < rows; k++) convertRow(layout.format, from, at + k * stride, dstFormat, dst, (h + k) * dstStrideBytes, r.width, opaque);
+      h += rows;
     }
     return true;
   }

@@ -11,15 +11,14 @@
  * [0xA0000, 0xC0000) is left out: v86 maps the legacy VGA window there (MMIO), so RAM bytes at
  * those addresses are not what the guest sees. Everything else below memory_size is plain RAM.
  */
-import { ArrayGuestMemory, type GuestMemory } from '@virtio-gpu/virtqueue';
+import { type GuestRegion, ReplaceableGuestMemory } from '@virtio-gpu/virtqueue';
 import type { V86Cpu } from './v86-internals.js';
 
 const VGA_WINDOW_START = 0xa_0000;
 const VGA_WINDOW_END = 0xc_0000;
 
-/** {@link GuestMemory} over v86's RAM, rebuilt when the wasm memory grows. */
-export class V86GuestMemory implements GuestMemory {
-  private inner!: ArrayGuestMemory;
+/** v86's RAM as guest memory, rebuilt when the wasm memory grows. */
+export class V86GuestMemory extends ReplaceableGuestMemory {
   private buffer: ArrayBuffer | null = null;
   /** Guest RAM size in bytes. */
   readonly size: number;
@@ -28,6 +27,7 @@ export class V86GuestMemory implements GuestMemory {
   rebuilds = 0;
 
   constructor(private readonly cpu: V86Cpu) {
+    super();
     this.size = cpu.memory_size[0] >>> 0;
     // One Proxy access to learn where RAM starts in the wasm memory; fixed for the instance.
     this.ramOffset = cpu.mem8.byteOffset;
@@ -37,9 +37,9 @@ export class V86GuestMemory implements GuestMemory {
   private build(): void {
     const buf = this.cpu.wasm_memory.buffer as ArrayBuffer;
     const ram = new Uint8Array(buf, this.ramOffset, this.size);
-    const regions = [{ gpa: 0, bytes: ram.subarray(0, Math.min(this.size, VGA_WINDOW_START)) }];
+    const regions: GuestRegion[] = [{ gpa: 0, bytes: ram.subarray(0, Math.min(this.size, VGA_WINDOW_START)) }];
     if (this.size > VGA_WINDOW_END) regions.push({ gpa: VGA_WINDOW_END, bytes: ram.subarray(VGA_WINDOW_END) });
-    this.inner = new ArrayGuestMemory(regions);
+    this.replaceRegions(regions);
     this.buffer = buf;
   }
 
@@ -51,25 +51,9 @@ export class V86GuestMemory implements GuestMemory {
     return true;
   }
 
-  view(gpa: number, length: number): Uint8Array | null {
-    return this.inner.view(gpa, length);
-  }
-
-  slices(gpa: number, length: number): Uint8Array[] | null {
-    return this.inner.slices(gpa, length);
-  }
-
-  isMapped(gpa: number, length: number): boolean {
-    return this.inner.isMapped(gpa, length);
-  }
-
-  readInto(gpa: number, dst: Uint8Array): boolean {
-    return this.inner.readInto(gpa, dst);
-  }
-
   /** Copies into guest RAM and tells v86's JIT the range changed (it may hold code compiled from it). */
-  writeFrom(gpa: number, src: Uint8Array): boolean {
-    if (!this.inner.writeFrom(gpa, src)) return false;
+  override writeFrom(gpa: number, src: Uint8Array): boolean {
+    if (!super.writeFrom(gpa, src)) return false;
     if (src.length > 0) this.cpu.jit_dirty_cache(gpa, gpa + src.length);
     return true;
   }

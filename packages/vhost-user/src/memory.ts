@@ -12,7 +12,7 @@
  * The class is the device's `GuestMemory`: the device and its queues keep this one object while
  * the regions behind it change.
  */
-import { ArrayGuestMemory, type GuestMemory, type GuestRegion } from '@virtio-gpu/virtqueue';
+import { type GuestRegion, ReplaceableGuestMemory } from '@virtio-gpu/virtqueue';
 import type { MappedRegion, VhostHost } from './host.js';
 import type { MemoryRegionDesc } from './wire.js';
 
@@ -56,15 +56,16 @@ function conflict(existing: readonly MemoryRegionDesc[], add: MemoryRegionDesc):
 }
 
 /** The frontend's guest memory; see the module comment. */
-export class VhostMemory implements GuestMemory {
+export class VhostMemory extends ReplaceableGuestMemory {
   private regions: Region[] = [];
-  private inner: ArrayGuestMemory = new ArrayGuestMemory([]);
 
   constructor(
     private readonly host: VhostHost,
     /** Most regions at once (ADD_MEM_REG beyond it is refused). */
     readonly maxSlots: number = MAX_MEM_SLOTS,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Number of mapped regions. */
   get regionCount(): number {
@@ -197,30 +198,7 @@ export class VhostMemory implements GuestMemory {
         pieces.push({ gpa: r.desc.guestPhysAddr + off, bytes: new Uint8Array(r.map.buffer, r.map.byteOffset + r.lead + off, Math.min(size - off, MAX_VIEW_BYTES)) });
       }
     }
-    // A fresh ArrayGuestMemory per table: its view cache must not outlive the regions it saw.
-    this.inner = new ArrayGuestMemory(pieces);
+    this.replaceRegions(pieces);
     this.regions = sorted;
-  }
-
-  // ---- GuestMemory -----------------------------------------------------------------------------
-
-  view(gpa: number, length: number): Uint8Array | null {
-    return this.inner.view(gpa, length);
-  }
-
-  slices(gpa: number, length: number): Uint8Array[] | null {
-    return this.inner.slices(gpa, length);
-  }
-
-  isMapped(gpa: number, length: number): boolean {
-    return this.inner.isMapped(gpa, length);
-  }
-
-  readInto(gpa: number, dst: Uint8Array): boolean {
-    return this.inner.readInto(gpa, dst);
-  }
-
-  writeFrom(gpa: number, src: Uint8Array): boolean {
-    return this.inner.writeFrom(gpa, src);
   }
 }

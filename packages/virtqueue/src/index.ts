@@ -4,6 +4,7 @@
  */
 
 export * from './guest-memory.js';
+export { ReplaceableGuestMemory } from './replaceable-guest-memory.js';
 export { DescriptorChain, Reader, Writer } from './chain.js';
 export type { QueueError, QueueErrorKind } from './queue-error.js';
 export type { Chain, ChainReader, ChainWriter, Virtqueue } from './virtqueue.js';

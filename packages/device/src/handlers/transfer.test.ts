@@ -67,6 +67,23 @@ describe('TRANSFER_TO_HOST_2D', () => {
   it('unknown resource -> ERR_INVALID_RESOURCE_ID', () => {
     expect(new Rig().send(C.transfer2d(5, rect(0, 0, 1, 1), 0n))?.type).toBe(P.VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
   });
+  it('guest blob (Linux fbdev flushing a blob dumb buffer) -> OK, and the scanout shows the guest pages', () => {
+    const rig = new Rig();
+    const gpas = rig.pages(1);
+    expect(rig.send(C.createBlob(1, P.VIRTIO_GPU_BLOB_MEM_GUEST, 0, 4096n, Rig.entries(gpas)))?.type).toBe(OKT);
+    expect(rig.send(C.setScanoutBlob(0, 1, rect(0, 0, 4, 4), 4, 4, P.VIRTIO_GPU_FORMAT_R8G8B8A8_UNORM, 16))?.type).toBe(OKT);
+    const img = pattern(4, 4);
+    rig.writeBacking(gpas, 0, img);
+    expect(rig.send(C.transfer2d(1, rect(0, 0, 4, 4), 0n))?.type).toBe(OKT);
+    expect(readAll(rig, 4, 4)).toEqual(img);
+  });
+  it('guest blob, offset at or past its end -> ERR_INVALID_PARAMETER', () => {
+    const rig = new Rig();
+    rig.send(C.createBlob(1, P.VIRTIO_GPU_BLOB_MEM_GUEST, 0, 4096n, Rig.entries(rig.pages(1))));
+    expect(rig.send(C.transfer2d(1, rect(0, 0, 1, 1), 4095n))?.type).toBe(OKT);
+    expect(rig.send(C.transfer2d(1, rect(0, 0, 1, 1), 4096n))?.type).toBe(BAD);
+    expect(rig.send(C.transfer2d(1, rect(0, 0, 1, 1), 1n << 62n))?.type).toBe(BAD);
+  });
 });
 
 describe('readback converts each format to RGBA8', () => {
