@@ -76,15 +76,7 @@ export function encodeRecords(records: readonly VuRecord[]): Uint8Array {
 }
 
 /** A vhost-user message: header (version 1, NEED_REPLY when asked) and payload. */
-export function message(request: number, payload: Uint8Array = new Uint8Array(0), needReply = false): Uint8Array {
-  const b = new Uint8Array(W.VhostUserHeader.SIZE + payload.length);
-  const v = new DataView(b.buffer);
-  v.setUint32(W.VhostUserHeader.request, request, true);
-  v.setUint32(W.VhostUserHeader.flags, W.VHOST_USER_VERSION | (needReply ? W.VHOST_USER_NEED_REPLY_MASK : 0), true);
-  v.setUint32(W.VhostUserHeader.size, payload.length, true);
-  b.set(payload, W.VhostUserHeader.SIZE);
-  return b;
-}
+export const message = FakeFrontend.message;
 
 /** Commands a `cmd` record places (its `which`, modulo the count): valid, refused and undecodable ones. */
 const COMMANDS: { req: Uint8Array; resp: number }[] = [

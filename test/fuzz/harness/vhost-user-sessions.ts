@@ -5,6 +5,7 @@
  * are the scripted seeds of the `vhost-user` fuzz target; the seed recorded from a real QEMU 10
  * (record-vhost-user.ts) keeps QEMU's bytes exactly.
  */
+import { FakeFrontend } from '../../../packages/vhost-user/src/testing/fake-frontend';
 import * as W from '../../../packages/vhost-user/src/wire';
 import { FdKind, VU_RAM, VU_UVA_BIAS, type VuRecord, driverRingLayouts, message } from './vhost-user-rig';
 
@@ -15,29 +16,10 @@ export const QEMU_FEATURES = 0x1_0170_0000_06n;
 /** Bytes of virtio_gpu_config QEMU reads with GET_CONFIG. */
 const CONFIG_BYTES = 24;
 
-export function u64(v: bigint): Uint8Array {
-  const p = new Uint8Array(8);
-  new DataView(p.buffer).setBigUint64(0, v, true);
-  return p;
-}
-
-export function vringState(index: number, num: number): Uint8Array {
-  const p = new Uint8Array(W.VhostVringState.SIZE);
-  const v = new DataView(p.buffer);
-  v.setUint32(W.VhostVringState.index, index, true);
-  v.setUint32(W.VhostVringState.num, num, true);
-  return p;
-}
-
-export function vringAddr(index: number, desc: number, used: number, avail: number): Uint8Array {
-  const p = new Uint8Array(W.VhostVringAddr.SIZE);
-  const v = new DataView(p.buffer);
-  v.setUint32(W.VhostVringAddr.index, index, true);
-  v.setBigUint64(W.VhostVringAddr.descUserAddr, BigInt(desc), true);
-  v.setBigUint64(W.VhostVringAddr.usedUserAddr, BigInt(used), true);
-  v.setBigUint64(W.VhostVringAddr.availUserAddr, BigInt(avail), true);
-  return p;
-}
+// The payloads a frontend sends, as the fake frontend of packages/vhost-user builds them.
+export const u64 = FakeFrontend.u64;
+export const vringState = FakeFrontend.state;
+export const vringAddr = FakeFrontend.addr;
 
 /** A memory region entry (VhostUserMemoryRegion) at `at` of `p`. */
 function putRegion(p: Uint8Array, at: number, gpa: number, size: number, uva: number, offset: number): void {

@@ -217,15 +217,9 @@ export class FakeFrontend {
     });
   }
 
-  /** Send one message (header built here). */
+  /** Send one message ({@link FakeFrontend.message}). */
   send(request: number, payload: Uint8Array = new Uint8Array(0), fds: number[] = [], needReply = false): void {
-    const b = new Uint8Array(12 + payload.byteLength);
-    const v = new DataView(b.buffer);
-    v.setUint32(0, request, true);
-    v.setUint32(4, W.VHOST_USER_VERSION | (needReply ? W.VHOST_USER_NEED_REPLY_MASK : 0), true);
-    v.setUint32(8, payload.byteLength, true);
-    b.set(payload, 12);
-    this.sock.send(b, fds);
+    this.sock.send(FakeFrontend.message(request, payload, needReply), fds);
   }
 
   /** The next reply from the backend (rejects after `ms`). */
@@ -250,27 +244,40 @@ export class FakeFrontend {
     return this.nextReply();
   }
 
+  /** A vhost-user message as a frontend sends it: header (version 1, NEED_REPLY when asked) and payload. */
+  static message(request: number, payload: Uint8Array = new Uint8Array(0), needReply = false): Uint8Array {
+    const b = new Uint8Array(W.VhostUserHeader.SIZE + payload.byteLength);
+    const v = new DataView(b.buffer);
+    v.setUint32(W.VhostUserHeader.request, request, true);
+    v.setUint32(W.VhostUserHeader.flags, W.VHOST_USER_VERSION | (needReply ? W.VHOST_USER_NEED_REPLY_MASK : 0), true);
+    v.setUint32(W.VhostUserHeader.size, payload.byteLength, true);
+    b.set(payload, W.VhostUserHeader.SIZE);
+    return b;
+  }
+
   static u64(v: bigint): Uint8Array {
     const p = new Uint8Array(8);
     new DataView(p.buffer).setBigUint64(0, v, true);
     return p;
   }
 
+  /** struct vhost_vring_state. */
   static state(index: number, num: number): Uint8Array {
-    const p = new Uint8Array(8);
+    const p = new Uint8Array(W.VhostVringState.SIZE);
     const v = new DataView(p.buffer);
-    v.setUint32(0, index, true);
-    v.setUint32(4, num, true);
+    v.setUint32(W.VhostVringState.index, index, true);
+    v.setUint32(W.VhostVringState.num, num, true);
     return p;
   }
 
+  /** struct vhost_vring_addr (flags 0, no log address). */
   static addr(index: number, desc: number, used: number, avail: number): Uint8Array {
-    const p = new Uint8Array(40);
+    const p = new Uint8Array(W.VhostVringAddr.SIZE);
     const v = new DataView(p.buffer);
-    v.setUint32(0, index, true);
-    v.setBigUint64(8, BigInt(desc), true);
-    v.setBigUint64(16, BigInt(used), true);
-    v.setBigUint64(24, BigInt(avail), true);
+    v.setUint32(W.VhostVringAddr.index, index, true);
+    v.setBigUint64(W.VhostVringAddr.descUserAddr, BigInt(desc), true);
+    v.setBigUint64(W.VhostVringAddr.usedUserAddr, BigInt(used), true);
+    v.setBigUint64(W.VhostVringAddr.availUserAddr, BigInt(avail), true);
     return p;
   }
 
