@@ -6,7 +6,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CliIo } from './cli-io.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-type Values<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O & { help: { type: 'boolean'; short: 'h' } }; strict: true }>>['values'];
+type WithHelp<O extends Options> = O & { help: { type: 'boolean'; short: 'h' } };
+type Values<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: WithHelp<O>; strict: true }>>['values'];
 
 /**
  * Parses `args` strictly against `options` plus `-h/--help`. Returns the values, or the exit code
@@ -16,7 +17,7 @@ type Values<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; o
 export function parseCommandLine<const O extends Options>(command: string, usage: string, options: O, args: string[], io: CliIo): Values<O> | number {
   let values: Values<O>;
   try {
-    ({ values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } } as O & { help: { type: 'boolean'; short: 'h' } }, strict: true }));
+    ({ values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } } as WithHelp<O>, strict: true }));
   } catch (e) {
     io.stderr(`virtio-gpu ${command}: ${(e as Error).message}\n\n${usage}`);
     return 1;
