@@ -27,6 +27,11 @@ const frames = Number(process.argv[2] ?? process.env.V86_BENCH_FRAMES ?? 10);
 const rounds = Number(process.argv[3] ?? process.env.V86_BENCH_ROUNDS ?? 8);
 /** V86_BENCH_PROFILE=1: sample the guest's instruction pointer and name the kernel functions it was in. */
 const profile = process.env.V86_BENCH_PROFILE === '1';
+/** V86_BENCH_TRACE=N: N more frames per device under the guest kernel's function_graph tracer. */
+const traceFrames = Number(process.env.V86_BENCH_TRACE ?? 0);
+const traceDepth = Number(process.env.V86_BENCH_TRACE_DEPTH ?? 3);
+/** V86_BENCH_TRACE_ROOTS=f1,f2: the tracer's root functions instead of the guest's default set. */
+const traceRoots = process.env.V86_BENCH_TRACE_ROOTS;
 const guest = process.env.V86_GUEST_DIR ? `${process.env.V86_GUEST_DIR.replace(/\/$/, '')}/` : fileURLToPath(new URL('../../../.cache/guest-v86/', import.meta.url));
 if (!existsSync(`${guest}bzImage`)) {
   console.log(`v86 fbdev bench skipped: no guest in ${guest} (run test/guest-v86/build.sh)`);
@@ -95,7 +100,7 @@ const t0 = performance.now();
 const g = await bootLinux({
   kernel: `${guest}bzImage`,
   initrd: `${guest}initrd.cpio.gz`,
-  append: `console=ttyS0 quiet guest.mode=bench guest.frames=${frames} guest.rounds=${rounds}${profile ? ' guest.profile=1' : ''}`,
+  append: `console=ttyS0 quiet guest.mode=bench guest.frames=${frames} guest.rounds=${rounds}${profile ? ' guest.profile=1' : ''}${traceFrames > 0 ? ` guest.trace=${traceFrames} guest.tracedepth=${traceDepth}${traceRoots ? ` guest.traceroots=${traceRoots}` : ''}` : ''}`,
   memoryMiB: 128,
   sink,
   attach: { measure: true, clock: cpuMs, log, device: { limits: { logLinesPerSecond: 1e9 } } },
@@ -173,6 +178,7 @@ const r0 = cpuMs();
 for (let i = 0; i < 20; i++) gpu.readScanout(0, full, px, 4096);
 const readbackMs = (cpuMs() - r0) / 20;
 await g.stop();
+if (process.env.V86_BENCH_SERIAL) (await import("node:fs")).writeFileSync(process.env.V86_BENCH_SERIAL, g.serial());
 if (/FAIL/.test(g.serial())) {
   console.error(g.serial().split('\n').filter((l) => l.includes('V86G')).join('\n'));
   process.exit(1);
@@ -215,6 +221,7 @@ for (const [dev, ps] of Object.entries(phases)) {
 }
 if (lastWarnings.size > 0) console.log(`device warnings over the run: ${JSON.stringify(Object.fromEntries(lastWarnings))}`);
 if (profile) printProfile(g.serial());
+if (traceFrames > 0) printTrace(g.serial());
 const v = results['virtio-gpu'];
 const b = results.vga;
 console.log(
@@ -261,4 +268,28 @@ function printProfile(serial) {
   rows.sort((x, y) => Math.max(y.a, y.b) - Math.max(x.a, x.b));
   console.log(`guest EIP samples: virtio-gpu ${shares['virtio-gpu'].n}, vga ${shares.vga.n}; share of samples per function (virtio-gpu / vga):`);
   for (const r of rows.slice(0, 25)) console.log(`  ${(100 * r.a).toFixed(1).padStart(5)}% ${(100 * r.b).toFixed(1).padStart(5)}%  ${r.n}`);
+}
+
+/**
+ * The guest kernel's own account of a frame (guest.trace): each traced function's time per frame
+ * on both devices, the functions where they differ most first. Guest microseconds are v86's
+ * emulated time and include the tracer's own cost; compare the two columns, not with host CPU.
+ */
+function printTrace(serial) {
+  const rows = new Map();
+  for (const m of serial.matchAll(/V86G-TRACE device=(\S+) depth=(\d+) calls=(\d+) us=(\d+) fn=(.*)/g)) {
+    const key = `${m[2]} ${m[5].trim()}`;
+    const row = rows.get(key) ?? { depth: Number(m[2]), fn: m[5].trim(), 'virtio-gpu': { calls: 0, us: 0 }, vga: { calls: 0, us: 0 } };
+    row[m[1]] = { calls: Number(m[3]), us: Number(m[4]) };
+    rows.set(key, row);
+  }
+  const ms = (r, d) => r[d].us / 1000 / traceFrames;
+  const sorted = [...rows.values()].sort((a, b) => Math.abs(ms(b, 'virtio-gpu') - ms(b, 'vga')) - Math.abs(ms(a, 'virtio-gpu') - ms(a, 'vga')));
+  const total = (d) => [...rows.values()].filter((r) => r.depth === 1).reduce((n, r) => n + ms(r, d), 0);
+  console.log(`guest function_graph, ${traceFrames} frames per device, depth <= ${traceDepth}: guest ms per frame (calls per frame), virtio-gpu vs vga; roots total ${total('virtio-gpu').toFixed(1)} vs ${total('vga').toFixed(1)} ms`);
+  for (const r of sorted.slice(0, 60)) {
+    const cell = (d) => `${ms(r, d).toFixed(2).padStart(8)} (${(r[d].calls / traceFrames).toFixed(1).padStart(6)})`;
+    console.log(`  ${cell('virtio-gpu')} ${cell('vga')}  ${'  '.repeat(r.depth - 1)}${r.fn}`);
+  }
+  for (const l of serial.split('\n').filter((l) => /trace done|no trace root|no tracefs/.test(l))) console.log(`  ${l.trim()}`);
 }
