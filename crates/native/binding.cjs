@@ -848,6 +848,7 @@ module.exports.isCloseOnExec = nativeBinding.isCloseOnExec
 module.exports.listenUnix = nativeBinding.listenUnix
 module.exports.mapFd = nativeBinding.mapFd
 module.exports.mappingCount = nativeBinding.mappingCount
+module.exports.mappingTruncated = nativeBinding.mappingTruncated
 module.exports.memfdCreate = nativeBinding.memfdCreate
 module.exports.nativeSupport = nativeBinding.nativeSupport
 module.exports.noop = nativeBinding.noop

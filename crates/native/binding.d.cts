@@ -139,6 +139,12 @@ export declare function mapFd(fd: number, offset: number, size: number, readOnly
 /** Number of live mappings in this process (leak checks). */
 export declare function mappingCount(): number
 
+/**
+ * Whether mapping `id` lost its file to a peer that shrank it (an access past the new end was
+ * turned into zero-filled memory instead of SIGBUS). ERR_NOT_MAPPED when `id` is not mapped.
+ */
+export declare function mappingTruncated(id: number): boolean
+
 /** Create a memfd of `size` bytes (close-on-exec); returns its fd. */
 export declare function memfdCreate(name: string, size: number): number
 

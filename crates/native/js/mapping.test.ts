@@ -100,6 +100,33 @@ describeFd('mapFd / MappedRegion', () => {
     expect(JSON.parse(r.stdout)).toEqual({ sum: 0, threw: 3 });
   });
 
+  it.runIf(distBuilt || process.env.CI)('a peer shrinking an unsealable file under a mapping cannot crash the process (no SIGBUS)', () => {
+    expect(distBuilt, `${DIST_ENTRY} missing: build the package first`).toBe(true);
+    // A plain file cannot be sealed (unlike memfdCreate's memfds), as a frontend's tmpfs or
+    // hugetlbfs guest RAM cannot: its owner may truncate it at any time.
+    const r = runChild(`
+      const fs = await import('node:fs');
+      const path = (await import('node:os')).tmpdir() + '/vgpu-shrink-' + process.pid;
+      const fd = fs.openSync(path, 'w+');
+      fs.unlinkSync(path);
+      fs.ftruncateSync(fd, 4 * 4096);
+      const region = native.mapFd(fd, 0, 4 * 4096);
+      region.bytes.fill(0x5a);
+      const before = region.truncated;
+      fs.ftruncateSync(fd, 4096);
+      const last = region.bytes[4 * 4096 - 1];   // past the new end: SIGBUS without the guard
+      const first = region.bytes[0];             // the whole mapping was replaced with zeros
+      region.bytes[100] = 1;                     // writes land in private memory, not the file
+      const file = Buffer.alloc(1);
+      fs.readSync(fd, file, 0, 1, 100);
+      const after = region.truncated;
+      region.unmap();
+      console.log(JSON.stringify({ before, last, first, after, file: file[0], unmapped: region.truncated }));`);
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ before: false, last: 0, first: 0, after: true, file: 0x5a, unmapped: false });
+  });
+
   it.runIf(distBuilt || process.env.CI)('the harness above would see a crash: a child killed by SIGSEGV reports the signal', () => {
     const r = runChild(`process.kill(process.pid, 'SIGSEGV');`);
     expect(r.signal).toBe('SIGSEGV');

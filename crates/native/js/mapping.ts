@@ -7,6 +7,10 @@
  * reads length 0 and can reach nothing; the ArrayBuffer cannot be transferred to a worker (it is
  * marked untransferable); memory the renderer still uses refuses to unmap (EBUSY). If the region
  * is dropped without `unmap()`, the ArrayBuffer's GC finaliser unmaps it once no view remains.
+ *
+ * A peer that shrinks the file under the mapping (possible when the file cannot be sealed) does
+ * not kill the process: the access that would raise SIGBUS finds zero-filled memory instead, and
+ * `truncated` turns true. The owner should then drop that peer: the memory no longer reaches it.
  */
 import { markAsUntransferable } from 'node:worker_threads';
 import { NativeError, requireFeature } from './binding.js';
@@ -38,6 +42,15 @@ export class MappedRegion {
   /** False after {@link MappedRegion.unmap}. */
   get mapped(): boolean {
     return this.buf !== null;
+  }
+
+  /**
+   * True once the file was shrunk under the mapping and an access faulted: the whole mapping was
+   * replaced with zero-filled private memory (instead of SIGBUS) and no longer reaches the file.
+   * False after unmap.
+   */
+  get truncated(): boolean {
+    return this.buf !== null && requireFeature('fdPlumbing').mappingTruncated(this.id);
   }
 
   /** The ArrayBuffer over the mapping; throws after unmap. */

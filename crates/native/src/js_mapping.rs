@@ -89,6 +89,14 @@ pub fn unmap_buffer(env: &Env, id: f64, buffer: Unknown<'_>) -> Result<(), Code>
   REGISTRY.unmap(id).map_err(Into::into)
 }
 
+/// Whether mapping `id` lost its file to a peer that shrank it (an access past the new end was
+/// turned into zero-filled memory instead of SIGBUS). ERR_NOT_MAPPED when `id` is not mapped.
+#[napi(catch_unwind)]
+pub fn mapping_truncated(id: f64) -> Result<bool, Code> {
+  let id = js_u64(id, "mapping id")?;
+  REGISTRY.truncated(id).ok_or_else(|| NativeError::new("ERR_NOT_MAPPED", format!("mapping {id} is not mapped")).into())
+}
+
 /// Number of live mappings in this process (leak checks).
 #[napi(catch_unwind)]
 pub fn mapping_count() -> u32 {

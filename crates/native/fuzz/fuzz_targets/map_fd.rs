@@ -1,9 +1,13 @@
 //! `map_fd` with hostile offsets and lengths over a memfd whose size the input also picks and a
-//! hostile peer may change later (ftruncate), plus the mapping registry's pins and unmaps.
-//! Checked: a mapping is granted exactly when the bytes lie inside the file; every byte of every
-//! live mapping can be read (a byte past the end of the file would raise SIGBUS, which libFuzzer
-//! reports as a crash) and written ones reach the file; a pin is granted exactly when its range
-//! lies inside one mapping; a pinned mapping refuses to unmap.
+//! hostile peer may change later (ftruncate), plus the mapping registry's pins and unmaps. The
+//! memfd is sealable (map_fd seals it against shrinking) or, as a hostile frontend may hand over,
+//! not (the peer can shrink it under live mappings).
+//! Checked: a mapping is granted exactly when the bytes lie inside the file; every page of every
+//! live mapping can be read after every operation (an access past the end of the file would raise
+//! SIGBUS, which libFuzzer reports as a crash); a shrink under a mapping succeeds only for the
+//! unsealable file, and a mapping is marked truncated exactly when a read reached a page wholly
+//! past the new end; written bytes reach the file unless the mapping was truncated; a pin is
+//! granted exactly when its range lies inside one mapping; a pinned mapping refuses to unmap.
 #![no_main]
 
 #[path = "input.rs"]
@@ -13,6 +17,8 @@ use std::os::fd::AsRawFd;
 
 use input::Input;
 use libfuzzer_sys::fuzz_target;
+use std::os::fd::{FromRawFd, OwnedFd};
+
 use virtio_gpu_native::plumbing::fd::memfd_create;
 use virtio_gpu_native::plumbing::mapping::{map_fd, Registry};
 
@@ -26,6 +32,24 @@ fn file_size(fd: i32) -> u64 {
   // SAFETY: as above.
   assert_eq!(unsafe { libc::fstat(fd, &mut st) }, 0);
   st.st_size as u64
+}
+
+/// A memfd without MFD_ALLOW_SEALING: its owner can always shrink it.
+fn unsealable_memfd(size: u64) -> OwnedFd {
+  // SAFETY: a NUL-terminated name; the new descriptor is owned here.
+  let raw = unsafe { libc::memfd_create(c"fuzz-map-unsealable".as_ptr(), libc::MFD_CLOEXEC) };
+  assert!(raw >= 0);
+  // SAFETY: `raw` was just created and nothing else owns it.
+  let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+  // SAFETY: ftruncate on our own memfd.
+  assert_eq!(unsafe { libc::ftruncate(raw, size as libc::off_t) }, 0);
+  fd
+}
+
+/// Whether reading a mapping of file bytes [off, off+n) touches a page wholly past `size` (the
+/// reads of `touch` reach its last byte, and a page that holds the file's end is still backed).
+fn reaches_past_end(off: u64, n: usize, size: u64) -> bool {
+  off + n as u64 > size.div_ceil(PAGE) * PAGE
 }
 
 /// Read every page and the last byte of a mapping (volatile: the reads must happen).
@@ -42,11 +66,17 @@ fn touch(ptr: *mut u8, len: usize) {
 
 fuzz_target!(|data: &[u8]| {
   let mut inp = Input::new(data);
-  let fd = memfd_create("fuzz-map", u64::from(inp.u16()) % (MAX_FILE + 1)).unwrap();
+  // The top bit picks the unsealable file, so seeds written before it keep their meaning.
+  let first = inp.u16();
+  let unsealable = first & 0x8000 != 0;
+  let size0 = u64::from(first & 0x7fff) % (MAX_FILE + 1);
+  let fd = if unsealable { unsealable_memfd(size0) } else { memfd_create("fuzz-map", size0).unwrap() };
   let raw = fd.as_raw_fd();
   let reg = Registry::new();
   // (id, ptr, len, file offset, read-only, pins)
   let mut live: Vec<(u64, *mut u8, usize, u64, bool, u32)> = Vec::new();
+  // Ids of mappings a shrink cut off (what `reg.truncated` must say).
+  let mut truncated: Vec<u64> = Vec::new();
   let mut ops = 0;
   while !inp.is_empty() && ops < 16 {
     ops += 1;
@@ -73,11 +103,17 @@ fuzz_target!(|data: &[u8]| {
         let want = u64::from(inp.u16()) % (MAX_FILE + 1);
         // SAFETY: ftruncate on our own memfd.
         let shrunk = unsafe { libc::ftruncate(raw, want as libc::off_t) } == 0;
-        if shrunk {
-          let size = file_size(raw);
-          for &(_, _, n, off, _, _) in &live {
-            assert!(off + n as u64 <= size, "the file shrank to {size} under a mapping of {off}+{n}");
+        let size = file_size(raw);
+        for &(id, ptr, n, off, _, _) in &live {
+          if !unsealable {
+            assert!(!shrunk || off + n as u64 <= size, "a sealed file shrank to {size} under a mapping of {off}+{n}");
           }
+          // Without the guard, a read past the new end raises SIGBUS here.
+          touch(ptr, n);
+          if reaches_past_end(off, n, size) && !truncated.contains(&id) {
+            truncated.push(id);
+          }
+          assert_eq!(reg.truncated(id), Some(truncated.contains(&id)), "truncated flag of {off}+{n} in a {size}-byte file");
         }
       }
       3 => {
@@ -99,14 +135,17 @@ fuzz_target!(|data: &[u8]| {
           } else {
             reg.unpin(p.id);
           }
-          if !ro && len > 0 {
+          if !ro && len > 0 && !truncated.contains(&id) {
             let byte = inp.u8();
             // SAFETY: [at, at+len) is inside the live, writable mapping k.
             unsafe { std::ptr::write_volatile(ptr.add(at), byte) };
-            let mut back = [0u8; 1];
-            // SAFETY: pread into a 1-byte buffer of ours.
-            let got = unsafe { libc::pread(raw, back.as_mut_ptr().cast(), 1, (off + at as u64) as libc::off_t) };
-            assert_eq!((got, back[0]), (1, byte), "a write through the mapping reaches the file");
+            // A byte past the file's end in its last page is backed but belongs to no file byte.
+            if off + (at as u64) < file_size(raw) {
+              let mut back = [0u8; 1];
+              // SAFETY: pread into a 1-byte buffer of ours.
+              let got = unsafe { libc::pread(raw, back.as_mut_ptr().cast(), 1, (off + at as u64) as libc::off_t) };
+              assert_eq!((got, back[0]), (1, byte), "a write through the mapping reaches the file");
+            }
           }
         } else if let Some(p) = pin {
           // Outside mapping k, the range may still lie inside another live mapping.

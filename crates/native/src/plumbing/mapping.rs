@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::error::{NativeError, NativeResult};
+use crate::plumbing::sigbus_guard::{self, Guard};
 
 /// One live mmap. Dropping it unmaps.
 #[derive(Debug)]
@@ -26,6 +27,8 @@ pub struct Region {
   delta: usize,
   /// Bytes the caller asked for.
   len: usize,
+  /// Turns a SIGBUS from a shrunk file into zero-filled memory (`sigbus_guard`).
+  guard: Option<Guard>,
 }
 
 // SAFETY: a Region is an address range; every access goes through raw pointers whose users
@@ -50,6 +53,12 @@ impl Region {
     self.len == 0
   }
 
+  /// True once the file was shrunk under the mapping and an access faulted: the mapping was
+  /// replaced with zero-filled private memory and no longer reaches the file.
+  pub fn truncated(&self) -> bool {
+    self.guard.as_ref().is_some_and(Guard::truncated)
+  }
+
   fn contains(&self, ptr: usize, len: usize) -> bool {
     let start = self.ptr() as usize;
     ptr >= start && len <= self.len && ptr - start <= self.len - len
@@ -58,6 +67,8 @@ impl Region {
 
 impl Drop for Region {
   fn drop(&mut self) {
+    // The guard goes first: its handler must never map over an address we gave back.
+    drop(self.guard.take());
     // SAFETY: base/map_len are exactly what mmap returned; nothing else unmaps this range.
     unsafe { libc::munmap(self.base.as_ptr().cast(), self.map_len) };
   }
@@ -83,17 +94,18 @@ fn file_size(fd: RawFd) -> NativeResult<u64> {
   Ok(u64::try_from(st.st_size).unwrap_or(0))
 }
 
-/// Keep the file from shrinking under the mapping (F_SEAL_SHRINK), when it can be sealed. A
-/// shrunk file turns every access to the lost pages into SIGBUS, which would kill the process.
-/// Best effort: a memfd created without MFD_ALLOW_SEALING, or a file outside memfd, cannot be
-/// sealed, and then the peer that owns it must not shrink it (docs/hostile.md).
-fn seal_against_shrinking(fd: RawFd) {
+/// Keep the file from shrinking under the mapping (F_SEAL_SHRINK), when it can be sealed; true
+/// when it is sealed. A shrunk file turns every access to the lost pages into SIGBUS. A memfd
+/// created without MFD_ALLOW_SEALING, or a file outside memfd, cannot be sealed: its mapping
+/// needs the SIGBUS guard instead (docs/hostile.md).
+fn seal_against_shrinking(fd: RawFd) -> bool {
   // SAFETY: fcntl with plain integer arguments; failure changes nothing.
   let seals = unsafe { libc::fcntl(fd, libc::F_GET_SEALS) };
-  if seals >= 0 && seals & libc::F_SEAL_SHRINK == 0 {
-    // SAFETY: as above.
-    unsafe { libc::fcntl(fd, libc::F_ADD_SEALS, libc::F_SEAL_SHRINK) };
+  if seals < 0 {
+    return false;
   }
+  // SAFETY: as above.
+  seals & libc::F_SEAL_SHRINK != 0 || unsafe { libc::fcntl(fd, libc::F_ADD_SEALS, libc::F_SEAL_SHRINK) } == 0
 }
 
 /// Map `len` bytes of `fd` from file offset `offset` shared (read-write unless `read_only`).
@@ -118,7 +130,7 @@ pub fn map_fd(fd: RawFd, offset: u64, len: u64, read_only: bool) -> NativeResult
   if isize::try_from(map_len).is_err() {
     return Err(NativeError::invalid("size does not fit the address space"));
   }
-  seal_against_shrinking(fd);
+  let sealed = seal_against_shrinking(fd);
   let prot = if read_only { libc::PROT_READ } else { libc::PROT_READ | libc::PROT_WRITE };
   // SAFETY: a fresh mapping at a kernel-chosen address; it aliases nothing of ours.
   let p = unsafe { libc::mmap(std::ptr::null_mut(), map_len, prot, libc::MAP_SHARED, fd, file_off) };
@@ -126,7 +138,17 @@ pub fn map_fd(fd: RawFd, offset: u64, len: u64, read_only: bool) -> NativeResult
     return Err(NativeError::last_os("mmap"));
   }
   let base = NonNull::new(p.cast::<u8>()).ok_or_else(|| NativeError::new("ENOMEM", "mmap returned null"))?;
-  Ok(Region { base, map_len, delta: delta as usize, len: len as usize })
+  // Sealed mappings are guarded too while slots last (a hole punched in a hugetlbfs file can
+  // still fault); an unsealed one must be.
+  let guard = sigbus_guard::guard(base.as_ptr(), map_len);
+  let region = Region { base, map_len, delta: delta as usize, len: len as usize, guard };
+  if region.guard.is_none() && !sealed {
+    return Err(NativeError::new(
+      "ENOMEM",
+      format!("the file cannot be sealed against shrinking and all {} SIGBUS guards are in use", sigbus_guard::SLOTS),
+    ));
+  }
+  Ok(region)
 }
 
 struct Entry {
@@ -181,6 +203,12 @@ impl Registry {
   /// Where region `id` starts and how long it is, if it is still mapped.
   pub fn span(&self, id: u64) -> Option<(*mut u8, usize)> {
     self.lock().get(&id).map(|e| (e.region.ptr(), e.region.len()))
+  }
+
+  /// Whether region `id` lost its file to a shrinking peer (see [`Region::truncated`]); `None`
+  /// when it is not mapped.
+  pub fn truncated(&self, id: u64) -> Option<bool> {
+    self.lock().get(&id).map(|e| e.region.truncated())
   }
 
   /// Check that `id` may be unmapped now: it exists and nothing native holds it.
@@ -313,6 +341,60 @@ mod tests {
     assert_ne!(unsafe { libc::ftruncate(m.as_raw_fd(), 4096) }, 0);
     // SAFETY: the last byte of a live 8192-byte mapping whose file still has 8192 bytes.
     unsafe { *r.ptr().add(8191) = 1 };
+  }
+
+  /// A memfd that cannot be sealed, as a frontend that wants to shrink it later would make it.
+  fn unsealable_memfd(size: i64) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: a NUL-terminated name; the descriptor is ours alone.
+    let raw = unsafe { libc::memfd_create(c"unsealable".as_ptr(), libc::MFD_CLOEXEC) };
+    assert!(raw >= 0);
+    // SAFETY: `raw` was just created and is owned here.
+    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
+    // SAFETY: ftruncate on our own memfd.
+    assert_eq!(unsafe { libc::ftruncate(raw, size) }, 0);
+    fd
+  }
+
+  #[test]
+  fn a_file_shrunk_under_an_unsealable_mapping_faults_into_zeros_not_sigbus() {
+    let m = unsealable_memfd(3 * 4096);
+    let reg = Registry::new();
+    let (id, ptr, len) = reg.insert(map_fd(m.as_raw_fd(), 0, 3 * 4096, false).unwrap());
+    // SAFETY: inside a live 3-page mapping whose file is 3 pages long.
+    unsafe { *ptr.add(5) = 7 };
+    assert_eq!(reg.truncated(id), Some(false));
+    // The peer shrinks the file: the sealing attempt must have failed for this test to mean anything.
+    // SAFETY: ftruncate on our own memfd.
+    assert_eq!(unsafe { libc::ftruncate(m.as_raw_fd(), 4096) }, 0);
+    // SAFETY: the mapping is still ours; its last page is past the new end of the file, so
+    // without the guard this read raises SIGBUS and the test process dies.
+    let last = unsafe { std::ptr::read_volatile(ptr.add(len - 1)) };
+    assert_eq!(last, 0);
+    assert_eq!(reg.truncated(id), Some(true));
+    // The whole mapping is private zeros now: writes land there, not in the file.
+    // SAFETY: as above; the replacement mapping has the same range.
+    unsafe {
+      assert_eq!(std::ptr::read_volatile(ptr.add(5)), 0);
+      *ptr.add(5) = 9;
+    }
+    let mut b = [0u8; 1];
+    // SAFETY: pread into a 1-byte buffer.
+    assert_eq!(unsafe { libc::pread(m.as_raw_fd(), b.as_mut_ptr().cast(), 1, 5) }, 1);
+    assert_eq!(b[0], 7);
+    reg.unmap(id).unwrap();
+    assert_eq!(reg.truncated(id), None);
+  }
+
+  #[test]
+  fn a_sealable_file_is_sealed_and_never_truncated() {
+    let m = memfd(8192);
+    let reg = Registry::new();
+    let (id, _, _) = reg.insert(map_fd(m.as_raw_fd(), 0, 8192, false).unwrap());
+    // SAFETY: ftruncate on our own memfd; the seal refuses it.
+    assert_ne!(unsafe { libc::ftruncate(m.as_raw_fd(), 0) }, 0);
+    assert_eq!(reg.truncated(id), Some(false));
+    reg.unmap(id).unwrap();
   }
 
   #[test]

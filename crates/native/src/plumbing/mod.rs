@@ -6,4 +6,5 @@ pub mod eventfd;
 pub mod fd;
 pub mod mapping;
 pub mod poller;
+pub mod sigbus_guard;
 pub mod unix_socket;
