@@ -34,7 +34,7 @@ export interface VringSetContext {
   gates: readonly GatedQueue[];
   /** Whether the connection has ended (a late kick or resume then does nothing). */
   closed: () => boolean;
-  /** Reset the device (see the module comment); the backend also calls {@link VringSet.forgetStops}. */
+  /** Resets the device before a ring restarted at a new index runs; the backend's reset calls {@link VringSet.forgetStops}. */
   resetDevice: (why: string) => void;
 }
 
