@@ -205,8 +205,12 @@ export class FrontendRam {
   readonly memory: ArrayGuestMemory;
   private bump = 0;
 
-  constructor(readonly fe: NativeFrontend) {
-    this.fd = fe.memfd(FE_RAM.bytes);
+  /** `fd`: the file to use as guest RAM (FE_RAM.bytes long) instead of a new memfd. */
+  constructor(
+    readonly fe: NativeFrontend,
+    fd?: number,
+  ) {
+    this.fd = fd ?? fe.memfd(FE_RAM.bytes);
     this.map = mapFd(this.fd, 0, FE_RAM.bytes);
     this.memory = new ArrayGuestMemory([{ gpa: FE_RAM.gpa, bytes: new Uint8Array(this.map.buffer) }]);
   }
@@ -230,9 +234,12 @@ export interface Started {
   call: number[];
 }
 
-/** QEMU's DRIVER_OK sequence with one memory region and both rings at index 0, from a negotiated connection. */
-export async function startRings(fe: NativeFrontend, features: bigint, queueSize = 16): Promise<Started> {
-  const ram = new FrontendRam(fe);
+/**
+ * QEMU's DRIVER_OK sequence with one memory region and both rings at index 0, from a negotiated
+ * connection. `ramFd`: the guest RAM file (FE_RAM.bytes long) instead of a new memfd.
+ */
+export async function startRings(fe: NativeFrontend, features: bigint, queueSize = 16, ramFd?: number): Promise<Started> {
+  const ram = new FrontendRam(fe, ramFd);
   const acked = features & ((1n << 32n) | (1n << 30n));
   fe.send(W.VHOST_USER_SET_FEATURES, u64(acked));
   await fe.call(W.VHOST_USER_ADD_MEM_REG, memReg(FE_RAM.gpa, FE_RAM.bytes, FE_RAM.uva, 0), [ram.fd], true);

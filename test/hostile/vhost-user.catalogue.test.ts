@@ -9,7 +9,10 @@
  */
 import * as P from '@virtio-gpu/protocol';
 import * as W from '@virtio-gpu/vhost-user';
-import { mappingCount, nativeStatus, socketPair } from '@virtio-gpu/native';
+import { ftruncateSync, openSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventfdWrite, mappingCount, nativeStatus, socketPair } from '@virtio-gpu/native';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { message } from '../fuzz/harness/vhost-user-rig';
 import { memReg, memTable, u64, vringAddr, vringState } from '../fuzz/harness/vhost-user-sessions';
@@ -196,6 +199,22 @@ const cases: Case[] = [
   },
   { name: 'a memory table with fewer descriptors than regions', hostile: (fe) => fe.send(W.VHOST_USER_SET_MEM_TABLE, memTable([region(FE_RAM.gpa), region(FE_RAM.gpa + 0x1000_0000, 0x1000_0000)]), [fe.memfd(FE_RAM.bytes)]), reason: 'SET_MEM_TABLE with 1 descriptors (want 2)' },
   { name: 'an empty region', hostile: (fe) => fe.send(W.VHOST_USER_SET_MEM_TABLE, memTable([{ ...region(FE_RAM.gpa), size: 0 }]), [fe.memfd(FE_RAM.bytes)]), reason: 'SET_MEM_TABLE region 0: empty region' },
+  {
+    name: 'guest RAM in a file that cannot be sealed, shrunk under the running rings (SIGBUS without the guard)',
+    hostile: async (fe) => {
+      // A plain file, as memory-backend-file on tmpfs gives: unlike a memfd it cannot be sealed.
+      const path = join(tmpdir(), `vgpu-hostile-ram-${process.pid}`);
+      const fd = fe.keep(openSync(path, 'w+'));
+      unlinkSync(path);
+      ftruncateSync(fd, FE_RAM.bytes);
+      const s = await startRings(fe, await negotiate(fe), 16, fd);
+      s.ram.unmap();
+      ftruncateSync(fd, 0);
+      // The backend reads the avail ring, in pages the file no longer has.
+      eventfdWrite(s.kick[0], 1n);
+    },
+    reason: `the frontend shrank the file under the memory region at guest ${hex(FE_RAM.gpa)} (0x100000 bytes)`,
+  },
   { name: 'REM_MEM_REG of a region that is not there', setup: 'negotiate', hostile: (fe) => fe.send(W.VHOST_USER_REM_MEM_REG, memReg(FE_RAM.gpa, FE_RAM.bytes, FE_RAM.uva, 0)), reason: `REM_MEM_REG: no region at guest ${hex(FE_RAM.gpa)} user ${hex(FE_RAM.uva)} size 0x100000` },
   // ---- features and state ----
   { name: 'ADD_MEM_REG before CONFIGURE_MEM_SLOTS was negotiated: the memfd closed', hostile: (fe) => fe.send(W.VHOST_USER_ADD_MEM_REG, memReg(FE_RAM.gpa, FE_RAM.bytes, FE_RAM.uva, 0), [fe.memfd(FE_RAM.bytes)]), reason: 'ADD_MEM_REG: ADD_MEM_REG without CONFIGURE_MEM_SLOTS' },

@@ -152,6 +152,7 @@ export class VhostUserBackend {
       gates: this.gates,
       closed: () => this.isClosed,
       resetDevice: (why) => this.resetDevice(why),
+      close: (why) => this.close(why),
     });
     this.device.attachQueues(this.gates[0], this.gates[1]);
     this.reader = new MessageReader(opts.sock, W.VHOST_MEMORY_BASELINE_NREGIONS, (request, flags, size) => W.checkRequestHeader({ request, flags, size }), (fd) => host.close(fd));

@@ -46,6 +46,11 @@ export interface MappedRegion {
   readonly byteLength: number;
   /** Unmap; every view of `bytes` is detached first, so no JS code can touch the pages after. */
   unmap(): void;
+  /**
+   * True once the frontend shrank the file under the mapping and an access faulted: the native
+   * mapping then reads zeros instead of raising SIGBUS, and no longer reaches the frontend.
+   */
+  truncated(): boolean;
 }
 
 /** A readiness watch; stop() is idempotent. */

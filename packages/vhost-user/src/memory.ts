@@ -160,6 +160,16 @@ export class VhostMemory extends ReplaceableGuestMemory {
   }
 
   /**
+   * Why the guest memory no longer reaches the frontend, or null: a region whose file the
+   * frontend shrank under the mapping (the accesses that faulted read zeros instead of SIGBUS).
+   */
+  lostRegion(): string | null {
+    const r = this.regions.find((x) => x.map.truncated());
+    if (!r) return null;
+    return `the frontend shrank the file under the memory region at guest 0x${r.desc.guestPhysAddr.toString(16)} (0x${r.desc.memorySize.toString(16)} bytes)`;
+  }
+
+  /**
    * The guest-physical address of the frontend user address `uva`, when `[uva, uva + length)`
    * lies inside one region; -1 otherwise. Ring addresses arrive as user addresses (vhost-user.rst:
    * "a ring address is ... a user address" without VIRTIO_F_IOMMU_PLATFORM).

@@ -124,12 +124,13 @@ export class NativeHost implements VhostHost {
   mmap(fd: number, offset: number, size: number): MappedRegion {
     // The kernel maps past a file's end without complaint and raises SIGBUS, which ends the
     // whole process, when the pages are touched: a region larger than its memfd must be refused.
-    // (A frontend that shrinks the file after this check can still do it; QEMU seals its memfds.)
+    // A frontend that shrinks the file after this check finds it sealed (QEMU's memfds) or, for a
+    // file that cannot be sealed, faults into zeros rather than SIGBUS (`truncated`).
     const st = fstatSync(fd);
     if (!st.isFile()) throw new Error(`descriptor ${fd} is not a mappable file (${fdTarget(fd)})`);
     if (offset + size > st.size) throw new Error(`[0x${offset.toString(16)}, +0x${size.toString(16)}) passes the end of the ${st.size}-byte file`);
     const m = mapFd(fd, offset, size);
-    return { buffer: m.buffer, byteOffset: 0, byteLength: m.size, unmap: () => m.unmap() };
+    return { buffer: m.buffer, byteOffset: 0, byteLength: m.size, unmap: () => m.unmap(), truncated: () => m.truncated };
   }
 
   isEventfd(fd: number): boolean {

@@ -36,6 +36,8 @@ export interface VringSetContext {
   closed: () => boolean;
   /** Resets the device before a ring restarted at a new index runs; the backend's reset calls {@link VringSet.forgetStops}. */
   resetDevice: (why: string) => void;
+  /** Ends the connection with one error line. */
+  close: (why: string) => void;
 }
 
 /** See the module comment. */
@@ -142,6 +144,9 @@ export class VringSet {
     this.ctx.device.notify(i);
     const broken = g.broken;
     if (broken !== null && r.errFd >= 0) this.ctx.host.signalEventfd(r.errFd);
+    // The device's reads of a shrunk file found zeros; the guest's memory is gone for good.
+    const lost = this.ctx.memory.lostRegion();
+    if (lost !== null) this.ctx.close(lost);
   }
 
   /** Signals ring `i`'s call eventfd, if it has one. */

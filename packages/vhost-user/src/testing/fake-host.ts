@@ -314,6 +314,8 @@ export class FakeHost implements VhostHost {
         mapped = false;
         this.liveMappings--;
       },
+      // The in-memory files cannot shrink.
+      truncated: () => false,
     };
   }
 
