@@ -17,9 +17,7 @@ use std::os::fd::AsRawFd;
 
 use input::Input;
 use libfuzzer_sys::fuzz_target;
-use std::os::fd::{FromRawFd, OwnedFd};
-
-use virtio_gpu_native::plumbing::fd::memfd_create;
+use virtio_gpu_native::plumbing::fd::{memfd_create, memfd_create_unsealable};
 use virtio_gpu_native::plumbing::mapping::{map_fd, Registry};
 
 const PAGE: u64 = 4096;
@@ -32,18 +30,6 @@ fn file_size(fd: i32) -> u64 {
   // SAFETY: as above.
   assert_eq!(unsafe { libc::fstat(fd, &mut st) }, 0);
   st.st_size as u64
-}
-
-/// A memfd without MFD_ALLOW_SEALING: its owner can always shrink it.
-fn unsealable_memfd(size: u64) -> OwnedFd {
-  // SAFETY: a NUL-terminated name; the new descriptor is owned here.
-  let raw = unsafe { libc::memfd_create(c"fuzz-map-unsealable".as_ptr(), libc::MFD_CLOEXEC) };
-  assert!(raw >= 0);
-  // SAFETY: `raw` was just created and nothing else owns it.
-  let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-  // SAFETY: ftruncate on our own memfd.
-  assert_eq!(unsafe { libc::ftruncate(raw, size as libc::off_t) }, 0);
-  fd
 }
 
 /// Whether reading a mapping of file bytes [off, off+n) touches a page wholly past `size` (the
@@ -70,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
   let first = inp.u16();
   let unsealable = first & 0x8000 != 0;
   let size0 = u64::from(first & 0x7fff) % (MAX_FILE + 1);
-  let fd = if unsealable { unsealable_memfd(size0) } else { memfd_create("fuzz-map", size0).unwrap() };
+  let fd = if unsealable { memfd_create_unsealable("fuzz-map", size0) } else { memfd_create("fuzz-map", size0) }.unwrap();
   let raw = fd.as_raw_fd();
   let reg = Registry::new();
   // (id, ptr, len, file offset, read-only, pins)

@@ -64,10 +64,20 @@ pub fn is_cloexec(fd: RawFd) -> NativeResult<bool> {
 
 /// Create an anonymous shared-memory file of `size` bytes (what QEMU hands out as guest RAM).
 pub fn memfd_create(name: &str, size: u64) -> NativeResult<OwnedFd> {
+  memfd_with(name, size, libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING)
+}
+
+/// A memfd that cannot be sealed, as a hostile peer that means to shrink it under our mappings
+/// would make it (tests and fuzz targets; `mapFd` then relies on its SIGBUS guard).
+pub fn memfd_create_unsealable(name: &str, size: u64) -> NativeResult<OwnedFd> {
+  memfd_with(name, size, libc::MFD_CLOEXEC)
+}
+
+fn memfd_with(name: &str, size: u64, flags: libc::c_uint) -> NativeResult<OwnedFd> {
   let cname = CString::new(name).map_err(|_| NativeError::invalid("memfd name contains NUL"))?;
   let len = libc::off_t::try_from(size).map_err(|_| NativeError::invalid("memfd size too large"))?;
   // SAFETY: `cname` is a valid NUL-terminated string for the duration of the call.
-  let raw = unsafe { libc::memfd_create(cname.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
+  let raw = unsafe { libc::memfd_create(cname.as_ptr(), flags) };
   if raw < 0 {
     return Err(NativeError::last_os("memfd_create"));
   }

@@ -285,7 +285,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
   use super::*;
-  use crate::plumbing::fd::memfd_create;
+  use crate::plumbing::fd::{memfd_create, memfd_create_unsealable};
   use std::os::fd::AsRawFd;
 
   fn memfd(size: u64) -> std::os::fd::OwnedFd {
@@ -343,22 +343,9 @@ mod tests {
     unsafe { *r.ptr().add(8191) = 1 };
   }
 
-  /// A memfd that cannot be sealed, as a frontend that wants to shrink it later would make it.
-  fn unsealable_memfd(size: i64) -> std::os::fd::OwnedFd {
-    use std::os::fd::FromRawFd;
-    // SAFETY: a NUL-terminated name; the descriptor is ours alone.
-    let raw = unsafe { libc::memfd_create(c"unsealable".as_ptr(), libc::MFD_CLOEXEC) };
-    assert!(raw >= 0);
-    // SAFETY: `raw` was just created and is owned here.
-    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(raw) };
-    // SAFETY: ftruncate on our own memfd.
-    assert_eq!(unsafe { libc::ftruncate(raw, size) }, 0);
-    fd
-  }
-
   #[test]
   fn a_file_shrunk_under_an_unsealable_mapping_faults_into_zeros_not_sigbus() {
-    let m = unsealable_memfd(3 * 4096);
+    let m = memfd_create_unsealable("unsealable", 3 * 4096).unwrap();
     let reg = Registry::new();
     let (id, ptr, len) = reg.insert(map_fd(m.as_raw_fd(), 0, 3 * 4096, false).unwrap());
     // SAFETY: inside a live 3-page mapping whose file is 3 pages long.

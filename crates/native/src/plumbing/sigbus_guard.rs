@@ -67,7 +67,7 @@ impl Drop for Guard {
     let s = &TABLE[self.slot];
     s.len.store(0, Ordering::Release);
     s.start.store(0, Ordering::Relaxed);
-    s.truncated.store(false, Ordering::Relaxed);
+    // `truncated` is reset when the slot is claimed again.
     s.claimed.store(false, Ordering::Release);
   }
 }
