@@ -18,7 +18,7 @@
  * built by test/guest-v86/build.sh). Prints one JSON line per device and a summary with the
  * ratios. Needs `pnpm build` first.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { bootLinux } from '../dist/node.js';
 
@@ -100,7 +100,14 @@ const t0 = performance.now();
 const g = await bootLinux({
   kernel: `${guest}bzImage`,
   initrd: `${guest}initrd.cpio.gz`,
-  append: `console=ttyS0 quiet guest.mode=bench guest.frames=${frames} guest.rounds=${rounds}${profile ? ' guest.profile=1' : ''}${traceFrames > 0 ? ` guest.trace=${traceFrames} guest.tracedepth=${traceDepth}${traceRoots ? ` guest.traceroots=${traceRoots}` : ''}` : ''}`,
+  append: [
+    `console=ttyS0 quiet guest.mode=bench guest.frames=${frames} guest.rounds=${rounds}`,
+    profile && 'guest.profile=1',
+    traceFrames > 0 && `guest.trace=${traceFrames} guest.tracedepth=${traceDepth}`,
+    traceFrames > 0 && traceRoots && `guest.traceroots=${traceRoots}`,
+  ]
+    .filter(Boolean)
+    .join(' '),
   memoryMiB: 128,
   sink,
   attach: { measure: true, clock: cpuMs, log, device: { limits: { logLinesPerSecond: 1e9 } } },
@@ -178,7 +185,7 @@ const r0 = cpuMs();
 for (let i = 0; i < 20; i++) gpu.readScanout(0, full, px, 4096);
 const readbackMs = (cpuMs() - r0) / 20;
 await g.stop();
-if (process.env.V86_BENCH_SERIAL) (await import("node:fs")).writeFileSync(process.env.V86_BENCH_SERIAL, g.serial());
+if (process.env.V86_BENCH_SERIAL) writeFileSync(process.env.V86_BENCH_SERIAL, g.serial());
 if (/FAIL/.test(g.serial())) {
   console.error(g.serial().split('\n').filter((l) => l.includes('V86G')).join('\n'));
   process.exit(1);
